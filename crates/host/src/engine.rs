@@ -1,0 +1,79 @@
+//! The wasmtime engine: pooling allocator when the address space allows, and
+//! the on-disk compiled-module cache.
+
+use anyhow::Context;
+use std::path::{Path, PathBuf};
+use wasmtime::{
+    Cache, CacheConfig, Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig,
+};
+
+/// Largest linear memory a guest may grow to.
+pub const MAX_GUEST_MEMORY: usize = 256 << 20;
+/// Instances the pool keeps slots for (concurrent requests).
+const POOLED_INSTANCES: u32 = 1000;
+
+/// How the engine was set up, for the start-up log.
+#[derive(Debug, Clone)]
+pub struct EngineInfo {
+    pub pooling: bool,
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// Where compiled components are cached unless told otherwise:
+/// `$XDG_CACHE_HOME/crm-host` or `~/.cache/crm-host`.
+pub fn default_cache_dir() -> Option<PathBuf> {
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache")))
+        .map(|base| base.join("crm-host"))
+}
+
+fn base_config(cache_dir: Option<&Path>) -> anyhow::Result<Config> {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    if let Some(dir) = cache_dir {
+        let mut cache = CacheConfig::new();
+        cache.with_directory(dir);
+        config.cache(Some(
+            Cache::new(cache)
+                .map_err(anyhow::Error::from)
+                .context("Failed to set up the module cache")?,
+        ));
+    }
+    Ok(config)
+}
+
+fn pooling_config() -> PoolingAllocationConfig {
+    let mut pool = PoolingAllocationConfig::default();
+    pool.total_component_instances(POOLED_INSTANCES)
+        .total_core_instances(POOLED_INSTANCES * 4)
+        .total_memories(POOLED_INSTANCES * 2)
+        .total_tables(POOLED_INSTANCES * 4)
+        .max_memory_size(MAX_GUEST_MEMORY)
+        // Keep freed slots' first pages resident: reuse without page faults.
+        .linear_memory_keep_resident(1 << 20)
+        .table_keep_resident(1 << 16);
+    pool
+}
+
+/// Build the engine, preferring the pooling allocator and falling back to
+/// on-demand allocation when the pool cannot be reserved.
+pub fn build_engine(cache_dir: Option<&Path>) -> anyhow::Result<(Engine, EngineInfo)> {
+    let mut pooled = base_config(cache_dir)?;
+    pooled.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling_config()));
+    let info = |pooling| EngineInfo {
+        pooling,
+        cache_dir: cache_dir.map(Path::to_path_buf),
+    };
+    match Engine::new(&pooled) {
+        Ok(engine) => Ok((engine, info(true))),
+        Err(e) => {
+            crate::log::warn(
+                "pooling allocator unavailable, using on-demand allocation",
+                &[("error", format!("{e:#}").into())],
+            );
+            let engine = Engine::new(&base_config(cache_dir)?)?;
+            Ok((engine, info(false)))
+        }
+    }
+}

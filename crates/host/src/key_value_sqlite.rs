@@ -1,0 +1,158 @@
+//! Spin's `type = "spin"` key-value store: one SQLite file, Spin's table layout.
+
+use crate::key_value::KeyValueStore;
+use anyhow::Context;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+/// A labelled store inside a SQLite file (table `spin_key_value`).
+pub struct SqliteKeyValue {
+    conn: Arc<Mutex<Connection>>,
+    store: Arc<str>,
+}
+
+impl SqliteKeyValue {
+    /// Open (creating if needed) the file and its table.
+    pub async fn open(path: PathBuf, store: String) -> anyhow::Result<SqliteKeyValue> {
+        let conn = tokio::task::spawn_blocking(move || open_file(&path)).await??;
+        Ok(SqliteKeyValue {
+            conn: Arc::new(Mutex::new(conn)),
+            store: store.into(),
+        })
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        op: impl FnOnce(&mut Connection, &str) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T, String> {
+        let conn = self.conn.clone();
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = conn
+                .lock()
+                .map_err(|_| "key-value connection poisoned".to_owned())?;
+            op(&mut conn, &store).map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| e.to_string())?
+    }
+}
+
+pub(crate) fn open_file(path: &std::path::Path) -> anyhow::Result<Connection> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("Failed to create directory {}", dir.display()))?;
+    }
+    let conn = Connection::open(path)
+        .with_context(|| format!("Failed to open SQLite file {}", path.display()))?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS spin_key_value (
+            store TEXT NOT NULL,
+            key   TEXT NOT NULL,
+            value BLOB NOT NULL,
+            PRIMARY KEY (store, key)
+        )",
+    )
+    .context("Failed to create the key-value table")?;
+    Ok(conn)
+}
+
+const SELECT: &str = "SELECT value FROM spin_key_value WHERE store = ?1 AND key = ?2";
+const UPSERT: &str = "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3)
+    ON CONFLICT (store, key) DO UPDATE SET value = excluded.value";
+
+fn parse_counter(value: Option<Vec<u8>>) -> rusqlite::Result<i64> {
+    let Some(bytes) = value else { return Ok(0) };
+    std::str::from_utf8(&bytes)
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .ok_or_else(|| {
+            rusqlite::Error::InvalidParameterName("value is not a decimal integer".into())
+        })
+}
+
+#[async_trait::async_trait]
+impl KeyValueStore for SqliteKeyValue {
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, String> {
+        let key = key.to_owned();
+        self.run(move |c, s| {
+            c.query_row(SELECT, params![s, key], |r| r.get(0))
+                .optional()
+        })
+        .await
+    }
+
+    async fn set(&self, key: &str, value: Vec<u8>) -> Result<(), String> {
+        let key = key.to_owned();
+        self.run(move |c, s| c.execute(UPSERT, params![s, key, value]).map(|_| ()))
+            .await
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), String> {
+        let key = key.to_owned();
+        self.run(move |c, s| {
+            c.execute(
+                "DELETE FROM spin_key_value WHERE store = ?1 AND key = ?2",
+                params![s, key],
+            )
+            .map(|_| ())
+        })
+        .await
+    }
+
+    async fn exists(&self, key: &str) -> Result<bool, String> {
+        Ok(self.get(key).await?.is_some())
+    }
+
+    async fn keys(&self) -> Result<Vec<String>, String> {
+        self.run(|c, s| {
+            let mut stmt =
+                c.prepare("SELECT key FROM spin_key_value WHERE store = ?1 ORDER BY key")?;
+            let rows = stmt.query_map(params![s], |r| r.get(0))?;
+            rows.collect()
+        })
+        .await
+    }
+
+    async fn increment(&self, key: &str, delta: i64) -> Result<i64, String> {
+        let key = key.to_owned();
+        self.run(move |c, s| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let current = tx
+                .query_row(SELECT, params![s, key], |r| r.get(0))
+                .optional()?;
+            let next = parse_counter(current)?.checked_add(delta).ok_or_else(|| {
+                rusqlite::Error::InvalidParameterName("increment overflows i64".into())
+            })?;
+            tx.execute(UPSERT, params![s, key, next.to_string().into_bytes()])?;
+            tx.commit()?;
+            Ok(next)
+        })
+        .await
+    }
+
+    async fn swap_if(
+        &self,
+        key: &str,
+        expected: Option<Vec<u8>>,
+        value: Vec<u8>,
+    ) -> Result<bool, String> {
+        let key = key.to_owned();
+        self.run(move |c, s| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let current: Option<Vec<u8>> = tx
+                .query_row(SELECT, params![s, key], |r| r.get(0))
+                .optional()?;
+            if current != expected {
+                return Ok(false);
+            }
+            tx.execute(UPSERT, params![s, key, value])?;
+            tx.commit()?;
+            Ok(true)
+        })
+        .await
+    }
+}

@@ -1,0 +1,130 @@
+//! The crm-host command line: `up` and `build`, with `spin up`'s flag names.
+
+use clap::{Parser, Subcommand};
+use crm_host::{UpOptions, VariableSources};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "crm-host",
+    version,
+    about = "Serve a Spin application with wasmtime"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the application (like `spin up`).
+    Up(UpArgs),
+    /// Run every component's build command (like `spin build`).
+    Build {
+        /// The application manifest.
+        #[arg(short = 'f', long = "from", default_value = "spin.toml")]
+        from: PathBuf,
+        /// Build only these components.
+        #[arg(short = 'c', long = "component-id")]
+        components: Vec<String>,
+    },
+}
+
+#[derive(clap::Args)]
+struct UpArgs {
+    /// The application manifest.
+    #[arg(short = 'f', long = "from", default_value = "spin.toml")]
+    from: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:3000")]
+    listen: SocketAddr,
+    /// Spin runtime config file (stores, databases).
+    #[arg(long = "runtime-config-file")]
+    runtime_config_file: Option<PathBuf>,
+    /// Directory for default stores; defaults to `.spin/` beside the manifest.
+    #[arg(long = "state-dir")]
+    state_dir: Option<PathBuf>,
+    /// Set an application variable: `--variable name=value` (repeatable).
+    #[arg(long = "variable", value_parser = parse_variable)]
+    variables: Vec<(String, String)>,
+    /// Build the components before starting.
+    #[arg(long)]
+    build: bool,
+    /// Compiled-module cache directory (default: ~/.cache/crm-host).
+    #[arg(long = "cache-dir", env = "CRM_HOST_CACHE_DIR")]
+    cache_dir: Option<PathBuf>,
+}
+
+fn parse_variable(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .ok_or_else(|| format!("`{s}` is not name=value"))
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Up(args) => up(args).await,
+        Command::Build { from, components } => crm_host::builder::build(&from, &components),
+    };
+    if let Err(e) = result {
+        eprintln!("Error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn up(args: UpArgs) -> anyhow::Result<()> {
+    if args.build {
+        crm_host::builder::build(&args.from, &[])?;
+    }
+    let options = UpOptions {
+        manifest_path: args.from.clone(),
+        listen: args.listen,
+        runtime_config_file: args.runtime_config_file,
+        state_dir: args.state_dir,
+        variables: VariableSources {
+            cli: args.variables,
+            env: std::env::vars()
+                .filter(|(k, _)| k.starts_with("SPIN_VARIABLE_"))
+                .collect(),
+            dotenv: Some(PathBuf::from(".env")),
+        },
+        cache_dir: args.cache_dir.or_else(crm_host::engine::default_cache_dir),
+    };
+    let started = std::time::Instant::now();
+    let server = crm_host::start(options).await?;
+    println!(
+        "Serving http://{} (ready in {} ms)",
+        server.local_addr,
+        started.elapsed().as_millis()
+    );
+    println!("Available Routes:");
+    for (route, component) in crm_host::describe_routes(&args.from)? {
+        println!(
+            "  {component}: http://{}{}",
+            server.local_addr,
+            route.replace("/...", "/...")
+        );
+    }
+    wait_for_signal().await;
+    println!("Shutting down: finishing in-flight requests");
+    server.shutdown().await;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! runtime-config.toml in Spin's format: where each KV store and SQLite database lives.
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Resolved backing for every store and database label.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuntimeConfig {
+    pub key_value_stores: BTreeMap<String, StoreBackend>,
+    pub sqlite_databases: BTreeMap<String, StoreBackend>,
+}
+
+/// Where one labelled store or database lives.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StoreBackend {
+    /// Spin's `type = "spin"`: a local SQLite file.
+    SqliteFile(PathBuf),
+}
+
+#[derive(Deserialize)]
+struct RawRuntimeConfig {
+    #[serde(default)]
+    key_value_store: BTreeMap<String, RawStore>,
+    #[serde(default)]
+    sqlite_database: BTreeMap<String, RawStore>,
+}
+
+#[derive(Deserialize)]
+struct RawStore {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    path: Option<PathBuf>,
+}
+
+/// Spin's default file for the `default` key-value store.
+pub const DEFAULT_KV_FILE: &str = "sqlite_key_value.db";
+/// Spin's default file for the `default` SQLite database.
+pub const DEFAULT_SQLITE_FILE: &str = "sqlite_db.db";
+
+impl RuntimeConfig {
+    /// Spin's defaults: `default` store and database as files in the state dir.
+    pub fn defaults(state_dir: &Path) -> RuntimeConfig {
+        RuntimeConfig {
+            key_value_stores: BTreeMap::from([(
+                "default".to_owned(),
+                StoreBackend::SqliteFile(state_dir.join(DEFAULT_KV_FILE)),
+            )]),
+            sqlite_databases: BTreeMap::from([(
+                "default".to_owned(),
+                StoreBackend::SqliteFile(state_dir.join(DEFAULT_SQLITE_FILE)),
+            )]),
+        }
+    }
+
+    /// Load `file` over Spin's defaults. Relative paths resolve against the
+    /// file's own directory, as Spin resolves them.
+    pub fn load(file: Option<&Path>, state_dir: &Path) -> anyhow::Result<RuntimeConfig> {
+        let mut config = Self::defaults(state_dir);
+        let Some(file) = file else {
+            return Ok(config);
+        };
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("Failed to read runtime config {}", file.display()))?;
+        let base = file.parent().unwrap_or(Path::new("."));
+        config
+            .merge(&text, base, state_dir)
+            .with_context(|| format!("Invalid runtime config {}", file.display()))?;
+        Ok(config)
+    }
+
+    fn merge(&mut self, text: &str, base: &Path, state_dir: &Path) -> anyhow::Result<()> {
+        let raw: RawRuntimeConfig = toml::from_str(text)?;
+        for (label, store) in raw.key_value_store {
+            let backend = store
+                .resolve(base, state_dir, DEFAULT_KV_FILE, &label)
+                .with_context(|| format!("`key_value_store.{label}`"))?;
+            self.key_value_stores.insert(label, backend);
+        }
+        for (label, db) in raw.sqlite_database {
+            let backend = db
+                .resolve(base, state_dir, DEFAULT_SQLITE_FILE, &label)
+                .with_context(|| format!("`sqlite_database.{label}`"))?;
+            self.sqlite_databases.insert(label, backend);
+        }
+        Ok(())
+    }
+}
+
+impl RawStore {
+    fn resolve(
+        self,
+        base: &Path,
+        state_dir: &Path,
+        default_file: &str,
+        label: &str,
+    ) -> anyhow::Result<StoreBackend> {
+        match self.kind.as_str() {
+            "spin" => {
+                let path = match self.path {
+                    Some(path) if path.is_absolute() => path,
+                    Some(path) => base.join(path),
+                    None if label == "default" => state_dir.join(default_file),
+                    None => bail!("`path` is required for a `spin` store other than `default`"),
+                };
+                Ok(StoreBackend::SqliteFile(path))
+            }
+            other => {
+                bail!("`type = \"{other}\"` is not supported by crm-host; supported: \"spin\"")
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_resolve_against_the_config_file() {
+        let mut config = RuntimeConfig::defaults(Path::new("/state"));
+        let text = "[key_value_store.cache]\ntype = \"spin\"\npath = \"data/cache.db\"\n";
+        config
+            .merge(text, Path::new("/etc/app"), Path::new("/state"))
+            .unwrap();
+        assert_eq!(
+            config.key_value_stores["cache"],
+            StoreBackend::SqliteFile(PathBuf::from("/etc/app/data/cache.db"))
+        );
+        assert_eq!(
+            config.sqlite_databases["default"],
+            StoreBackend::SqliteFile(PathBuf::from("/state/sqlite_db.db"))
+        );
+    }
+
+    #[test]
+    fn unknown_store_types_are_rejected_by_name() {
+        let mut config = RuntimeConfig::defaults(Path::new("/state"));
+        let text = "[key_value_store.default]\ntype = \"dynamo\"\n";
+        let err = config
+            .merge(text, Path::new("/"), Path::new("/state"))
+            .unwrap_err();
+        assert!(format!("{err:#}").contains("dynamo"), "{err:#}");
+    }
+}

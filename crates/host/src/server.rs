@@ -1,0 +1,276 @@
+//! The HTTP server: hyper 1 accept loop, Spin routing and request headers,
+//! one fresh store per request, access log, graceful shutdown.
+
+use crate::app::{App, LoadedComponent};
+use crate::engine::MAX_GUEST_MEMORY;
+use crate::problem;
+use crate::routes::{RouteMatch, RoutePattern};
+use crate::state::RequestState;
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+use serde_json::Value;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+use wasmtime::Store;
+use wasmtime_wasi_http::WasiHttpView;
+use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
+use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
+
+/// The outcome of one request, for the access log.
+struct Served {
+    response: Response<HyperOutgoingBody>,
+    component: Option<String>,
+    route: Option<String>,
+}
+
+/// Serve one request end to end.
+pub async fn handle(
+    app: Arc<App>,
+    req: Request<Incoming>,
+    client: SocketAddr,
+    local: SocketAddr,
+) -> Response<HyperOutgoingBody> {
+    let started = Instant::now();
+    let method = req.method().to_string();
+    let path = req.uri().path().to_owned();
+    let incoming_id = header_str(&req, "x-request-id");
+    let request_id: Arc<str> = incoming_id
+        .clone()
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+        .into();
+    let served = dispatch(&app, req, client, local, &request_id).await;
+    let status = served.response.status().as_u16();
+    let logged_id = incoming_id
+        .or_else(|| {
+            served
+                .response
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| request_id.to_string());
+    crate::log::info(
+        "request",
+        &[
+            ("log", "access".into()),
+            ("method", method.into()),
+            ("path", path.into()),
+            (
+                "route",
+                served.route.map(Value::from).unwrap_or(Value::Null),
+            ),
+            (
+                "target_component",
+                served.component.map(Value::from).unwrap_or(Value::Null),
+            ),
+            ("status", status.into()),
+            (
+                "duration_ms",
+                (started.elapsed().as_secs_f64() * 1000.0).into(),
+            ),
+            ("request_id", logged_id.into()),
+        ],
+    );
+    served.response
+}
+
+async fn dispatch(
+    app: &Arc<App>,
+    req: Request<Incoming>,
+    client: SocketAddr,
+    local: SocketAddr,
+    request_id: &Arc<str>,
+) -> Served {
+    let path = req.uri().path().to_owned();
+    if let Some(response) = well_known(app, &path) {
+        return Served {
+            response,
+            component: None,
+            route: Some(path),
+        };
+    }
+    let Some((route, component_id, matched)) = app.router.route(&path) else {
+        return Served {
+            response: problem::not_found(&path),
+            component: None,
+            route: None,
+        };
+    };
+    let route_text = route.as_str().to_owned();
+    let Some(component) = app.components.get(component_id).cloned() else {
+        return Served {
+            response: problem::not_found(&path),
+            component: None,
+            route: None,
+        };
+    };
+    let req = with_spin_headers(req, route, &matched, client, local);
+    let response = run_component(app, &component, req, request_id.clone()).await;
+    Served {
+        response,
+        component: Some(component_id.clone()),
+        route: Some(route_text),
+    }
+}
+
+/// Spin's reserved routes.
+fn well_known(app: &App, path: &str) -> Option<Response<HyperOutgoingBody>> {
+    match path {
+        "/.well-known/spin/health" => Some(problem::full(200, "text/plain", "OK")),
+        "/.well-known/spin/info" => {
+            let info = serde_json::json!({
+                "name": app.manifest.application.name,
+                "version": app.manifest.application.version,
+                "host": format!("crm-host {}", env!("CARGO_PKG_VERSION")),
+            });
+            Some(problem::full(200, "application/json", info.to_string()))
+        }
+        _ => None,
+    }
+}
+
+fn header_str<B>(req: &Request<B>, name: &str) -> Option<String> {
+    req.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// Add the headers Spin gives every component; drop client-sent `spin-*` ones.
+fn with_spin_headers(
+    mut req: Request<Incoming>,
+    route: &RoutePattern,
+    matched: &RouteMatch,
+    client: SocketAddr,
+    local: SocketAddr,
+) -> Request<Incoming> {
+    let host = header_str(&req, "host").unwrap_or_else(|| local.to_string());
+    let path_and_query = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "/".into());
+    let full_url = format!("http://{host}{path_and_query}");
+    let headers = req.headers_mut();
+    let spoofed: Vec<_> = headers
+        .keys()
+        .filter(|k| k.as_str().starts_with("spin-"))
+        .cloned()
+        .collect();
+    for name in spoofed {
+        headers.remove(name);
+    }
+    if !headers.contains_key(hyper::header::HOST) {
+        if let Ok(value) = host.parse() {
+            headers.insert(hyper::header::HOST, value);
+        }
+    }
+    let mut set = |name: String, value: &str| {
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::try_from(name),
+            http::HeaderValue::from_str(value),
+        ) {
+            headers.insert(name, value);
+        }
+    };
+    set("spin-full-url".into(), &full_url);
+    set("spin-path-info".into(), &matched.path_info);
+    set("spin-matched-route".into(), route.as_str());
+    set("spin-raw-component-route".into(), route.as_str());
+    set("spin-component-route".into(), route.without_wildcard());
+    set("spin-base-path".into(), "/");
+    set("spin-client-addr".into(), &client.to_string());
+    for (name, value) in &matched.params {
+        set(
+            format!("spin-path-match-{}", name.to_ascii_lowercase()),
+            value,
+        );
+    }
+    req
+}
+
+/// Instantiate the component in a fresh store and let it answer.
+async fn run_component(
+    app: &Arc<App>,
+    component: &Arc<LoadedComponent>,
+    req: Request<Incoming>,
+    request_id: Arc<str>,
+) -> Response<HyperOutgoingBody> {
+    let state = RequestState::new(
+        component.context.clone(),
+        app.services.clone(),
+        request_id.clone(),
+        MAX_GUEST_MEMORY,
+    );
+    let mut store = Store::new(&app.engine, state);
+    store.limiter(|s| &mut s.limits);
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    let prepared = store
+        .data_mut()
+        .http()
+        .new_incoming_request(Scheme::Http, req)
+        .and_then(|req| Ok((req, store.data_mut().http().new_response_outparam(sender)?)));
+    let (req, out) = match prepared {
+        Ok(pair) => pair,
+        Err(e) => return guest_failure(component, &request_id, e.into()),
+    };
+    let pre = component.pre.clone();
+    let task = tokio::spawn(async move {
+        let proxy = pre.instantiate_async(&mut store).await?;
+        proxy
+            .wasi_http_incoming_handler()
+            .call_handle(&mut store, req, out)
+            .await
+    });
+    match receiver.await {
+        Ok(Ok(response)) => {
+            // The guest may still be streaming the body: watch for a late trap.
+            let component = component.clone();
+            tokio::spawn(async move {
+                if let Ok(Err(e)) = task.await {
+                    log_failure(&component, &request_id, &e.into());
+                }
+            });
+            response
+        }
+        Ok(Err(code)) => guest_failure(
+            component,
+            &request_id,
+            anyhow::anyhow!("guest answered with error code {code:?}"),
+        ),
+        Err(_) => {
+            let cause = match task.await {
+                Ok(Ok(())) => anyhow::anyhow!("guest returned without setting a response"),
+                Ok(Err(e)) => e.into(),
+                Err(join) => anyhow::anyhow!("guest task failed: {join}"),
+            };
+            guest_failure(component, &request_id, cause)
+        }
+    }
+}
+
+fn log_failure(component: &LoadedComponent, request_id: &str, error: &anyhow::Error) {
+    crate::log::error(
+        "component failed",
+        &[
+            ("target_component", component.context.id.as_ref().into()),
+            ("request_id", request_id.into()),
+            ("error", format!("{error:?}").into()),
+        ],
+    );
+}
+
+fn guest_failure(
+    component: &LoadedComponent,
+    request_id: &str,
+    error: anyhow::Error,
+) -> Response<HyperOutgoingBody> {
+    log_failure(component, request_id, &error);
+    let mut response = problem::internal(request_id);
+    if let Ok(value) = http::HeaderValue::from_str(request_id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
+}
