@@ -63,14 +63,7 @@ impl RunningServer {
 
 /// Load the app and start serving it on `options.listen`.
 pub async fn start(options: UpOptions) -> anyhow::Result<RunningServer> {
-    let (engine, info) = engine::build_engine(options.cache_dir.as_deref())?;
-    let load = LoadOptions {
-        manifest_path: options.manifest_path.clone(),
-        runtime_config_file: options.runtime_config_file.clone(),
-        state_dir: options.state_dir.clone(),
-        variables: options.variables.clone(),
-    };
-    let app = tokio::task::spawn_blocking(move || app::App::load(&load, engine)).await??;
+    // Bind first: a taken port fails fast, before any compilation.
     let listener = tokio::net::TcpListener::bind(options.listen)
         .await
         .map_err(|e| match e.kind() {
@@ -83,6 +76,14 @@ pub async fn start(options: UpOptions) -> anyhow::Result<RunningServer> {
             _ => anyhow::Error::new(e),
         })
         .with_context(|| format!("Failed to listen on {}", options.listen))?;
+    let (engine, info) = engine::build_engine(options.cache_dir.as_deref())?;
+    let load = LoadOptions {
+        manifest_path: options.manifest_path.clone(),
+        runtime_config_file: options.runtime_config_file.clone(),
+        state_dir: options.state_dir.clone(),
+        variables: options.variables.clone(),
+    };
+    let app = tokio::task::spawn_blocking(move || app::App::load(&load, engine)).await??;
     let local_addr = listener.local_addr()?;
     let (stop, stopped) = watch::channel(false);
     let task = tokio::spawn(listener::serve(Arc::new(app), listener, stopped));

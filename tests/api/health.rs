@@ -1,0 +1,109 @@
+//! The health component on the application's own spin.toml.
+
+use crm_tests::{Manifest, app};
+
+#[tokio::test]
+async fn health_reports_every_check_passing() {
+    let app = app(Manifest::App).start().await;
+    let response = app.get("/health").await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "pass", "{body}");
+    assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
+    for check in ["database", "key_value"] {
+        assert_eq!(body["checks"][check]["status"], "pass", "{check}: {body}");
+        assert!(
+            body["checks"][check]["duration_ms"].is_u64(),
+            "{check}: {body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn live_and_ready_answer_200_when_backends_work() {
+    let app = app(Manifest::App).start().await;
+    assert_eq!(app.get("/health/live").await.status(), 200);
+    let ready = app.get("/health/ready").await;
+    assert_eq!(ready.status(), 200);
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(body["status"], "pass");
+}
+
+#[tokio::test]
+async fn ready_is_503_when_the_database_cannot_be_opened() {
+    // The database path runs through a regular file, so it can never be created.
+    let blocker = tempfile::NamedTempFile::new().unwrap();
+    let config = format!(
+        "[sqlite_database.default]\ntype = \"spin\"\npath = \"{}/db.sqlite\"\n",
+        blocker.path().display()
+    );
+    let app = app(Manifest::App).runtime_config(&config).start().await;
+
+    let ready = app.get("/health/ready").await;
+    assert_eq!(ready.status(), 503);
+    assert_eq!(ready.headers()["content-type"], "application/json");
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(body["status"], "fail", "{body}");
+    assert_eq!(body["checks"]["database"]["status"], "fail", "{body}");
+    assert_eq!(body["checks"]["key_value"]["status"], "pass", "{body}");
+
+    // Liveness does not depend on the database, and /health still answers.
+    assert_eq!(app.get("/health/live").await.status(), 200);
+    assert_eq!(app.get("/health").await.status(), 200);
+}
+
+#[tokio::test]
+async fn request_id_is_echoed_or_generated() {
+    let app = app(Manifest::App).start().await;
+    let echoed = app
+        .client
+        .get(app.url("/health/live"))
+        .header("x-request-id", "req-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(echoed.headers()["x-request-id"], "req-123");
+
+    let generated = app.get("/health/live").await;
+    let id = generated.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(id.len() >= 16, "generated id {id}");
+    let other = app.get("/health/live").await.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(id, other, "each request gets its own id");
+}
+
+#[tokio::test]
+async fn unknown_health_paths_are_404_problem_json() {
+    let app = app(Manifest::App).start().await;
+    let response = app.get("/health/nope").await;
+    assert_eq!(response.status(), 404);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], 404);
+}
+
+#[tokio::test]
+async fn wrong_method_is_405_problem_json() {
+    let app = app(Manifest::App).start().await;
+    let response = app
+        .client
+        .delete(app.url("/health/ready"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 405);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    assert!(response.headers().contains_key("allow"));
+}

@@ -1,0 +1,93 @@
+//! Traps, load and shutdown: the host keeps serving and loses nothing in flight.
+
+use crm_tests::{Manifest, app};
+use futures::future::join_all;
+use std::time::Duration;
+
+#[tokio::test]
+async fn a_trap_is_a_500_problem_and_the_next_request_is_served() {
+    let app = app(Manifest::Fixtures)
+        .variable("api_token", "t")
+        .start()
+        .await;
+    let response = app
+        .client
+        .get(app.url("/probe/trap"))
+        .header("x-request-id", "trap-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 500);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    assert_eq!(response.headers()["x-request-id"], "trap-1");
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], 500);
+    let detail = body["detail"].as_str().unwrap();
+    assert!(
+        !detail.contains("panic"),
+        "no internals in the body: {detail}"
+    );
+    assert!(
+        detail.contains("trap-1"),
+        "the request id is quoted: {detail}"
+    );
+
+    let next = app.get("/probe/after").await;
+    assert_eq!(next.status(), 200);
+}
+
+#[tokio::test]
+async fn two_hundred_parallel_requests_are_all_answered() {
+    let app = app(Manifest::Fixtures)
+        .variable("api_token", "t")
+        .start()
+        .await;
+    let statuses = join_all((0..200).map(|i| {
+        let app = &app;
+        async move { app.get(&format!("/probe/n/{i}")).await.status().as_u16() }
+    }))
+    .await;
+    assert_eq!(statuses.len(), 200);
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+}
+
+#[tokio::test]
+async fn shutdown_lets_in_flight_requests_finish() {
+    let mut app = app(Manifest::Fixtures)
+        .variable("api_token", "t")
+        .start()
+        .await;
+    let slow = tokio::spawn({
+        let client = app.client.clone();
+        let url = app.url("/probe/sleep?ms=700");
+        async move { client.get(url).send().await.map(|r| r.status().as_u16()) }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    app.shutdown().await;
+    assert_eq!(
+        slow.await.unwrap().expect("in-flight request completed"),
+        200
+    );
+    // After shutdown nothing accepts connections.
+    assert!(app.client.get(app.url("/probe/x")).send().await.is_err());
+}
+
+#[tokio::test]
+async fn guest_status_codes_pass_through() {
+    let app = app(Manifest::Fixtures)
+        .variable("api_token", "t")
+        .start()
+        .await;
+    for code in [201u16, 404, 418, 503] {
+        assert_eq!(
+            app.get(&format!("/probe/status?code={code}"))
+                .await
+                .status()
+                .as_u16(),
+            code
+        );
+    }
+}

@@ -1,0 +1,59 @@
+//! `fermyon:spin/sqlite`: statements, parameters' types, errors.
+
+use crm_tests::{Manifest, app};
+use serde_json::json;
+
+#[tokio::test]
+async fn sqlite_runs_statements_and_maps_every_value_type() {
+    let app = app(Manifest::Fixtures)
+        .variable("api_token", "t")
+        .start()
+        .await;
+    app.post_json(
+        "/probe/sqlite/exec?db=default",
+        "CREATE TABLE t (i INTEGER, r REAL, s TEXT, b BLOB, n NULL)",
+    )
+    .await;
+    app.post_json(
+        "/probe/sqlite/exec?db=default",
+        "INSERT INTO t VALUES (42, 1.5, 'text', x'0102', NULL)",
+    )
+    .await;
+    let result = app
+        .post_json(
+            "/probe/sqlite/exec?db=default",
+            "SELECT i, r, s, b, n FROM t",
+        )
+        .await;
+    assert_eq!(
+        result["columns"],
+        json!(["i", "r", "s", "b", "n"]),
+        "{result}"
+    );
+    assert_eq!(
+        result["rows"],
+        json!([[42, 1.5, "text", [1, 2], null]]),
+        "{result}"
+    );
+}
+
+#[tokio::test]
+async fn sqlite_errors_are_reported_not_trapped() {
+    let app = app(Manifest::Fixtures)
+        .variable("api_token", "t")
+        .start()
+        .await;
+    let result = app
+        .post_json(
+            "/probe/sqlite/exec?db=default",
+            "SELECT * FROM no_such_table",
+        )
+        .await;
+    let error = result["error"].as_str().unwrap_or_default();
+    assert!(error.contains("no such table"), "{result}");
+    // The connection still works afterwards.
+    let ok = app
+        .post_json("/probe/sqlite/exec?db=default", "SELECT 1 AS one")
+        .await;
+    assert_eq!(ok["rows"], json!([[1]]), "{ok}");
+}

@@ -1,0 +1,249 @@
+//! Test support: build the guest components once, start crm-host in-process
+//! on 127.0.0.1:0 with a temp state dir, and talk HTTP to it.
+
+use anyhow::Context;
+use crm_host::{RunningServer, UpOptions, VariableSources};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// Where the tests build their .wasm files: a target dir of their own, so
+/// the outer cargo's lock is never waited on.
+pub fn test_target_dir() -> PathBuf {
+    repo_root().join("target").join("test-wasm")
+}
+
+/// Build every guest package once per test process; cargo's own lock and
+/// fingerprints make the later processes of a run no-ops.
+pub fn build_components() -> &'static Result<PathBuf, String> {
+    static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let output = std::process::Command::new(cargo)
+            .current_dir(repo_root())
+            .args([
+                "build",
+                "--release",
+                "--target",
+                "wasm32-wasip2",
+                "--target-dir",
+            ])
+            .arg(test_target_dir())
+            .args(["-p", "health", "-p", "fixture-probe", "-p", "fixture-hello"])
+            .output()
+            .map_err(|e| format!("failed to run cargo: {e}"))?;
+        if !output.status.success() {
+            return Err(format!(
+                "guest build failed:\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+        Ok(test_target_dir().join("wasm32-wasip2").join("release"))
+    })
+}
+
+/// Which manifest to serve.
+#[derive(Clone, Copy, Debug)]
+pub enum Manifest {
+    /// The application's own spin.toml.
+    App,
+    /// tests/fixtures/spin.toml: probe components for host behaviour.
+    Fixtures,
+}
+
+/// Builder for a test app.
+pub struct AppBuilder {
+    manifest: Manifest,
+    cli: Vec<(String, String)>,
+    env: Vec<(String, String)>,
+    dotenv: Option<String>,
+    runtime_config: Option<String>,
+    edit_manifest: Option<Box<dyn FnOnce(&mut toml::Table)>>,
+}
+
+/// A running crm-host and what the test needs to reach it.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    pub dir: tempfile::TempDir,
+    server: Option<RunningServer>,
+}
+
+pub fn app(manifest: Manifest) -> AppBuilder {
+    AppBuilder {
+        manifest,
+        cli: vec![],
+        env: vec![],
+        dotenv: None,
+        runtime_config: None,
+        edit_manifest: None,
+    }
+}
+
+impl AppBuilder {
+    /// `--variable name=value`.
+    pub fn variable(mut self, name: &str, value: &str) -> Self {
+        self.cli.push((name.into(), value.into()));
+        self
+    }
+
+    /// An environment variable as the host would see it (e.g. `SPIN_VARIABLE_X`).
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    /// Contents of a `.env` file.
+    pub fn dotenv(mut self, text: &str) -> Self {
+        self.dotenv = Some(text.into());
+        self
+    }
+
+    /// A runtime-config.toml, written beside the manifest.
+    pub fn runtime_config(mut self, text: &str) -> Self {
+        self.runtime_config = Some(text.into());
+        self
+    }
+
+    /// Change the manifest before it is served.
+    pub fn edit_manifest(mut self, edit: impl FnOnce(&mut toml::Table) + 'static) -> Self {
+        self.edit_manifest = Some(Box::new(edit));
+        self
+    }
+
+    /// Start crm-host; panics with the cause if it cannot start.
+    pub async fn start(self) -> TestApp {
+        match self.try_start().await {
+            Ok(app) => app,
+            Err(e) => panic!("crm-host failed to start: {e:#}"),
+        }
+    }
+
+    /// Start crm-host, returning the start-up error if any.
+    pub async fn try_start(self) -> anyhow::Result<TestApp> {
+        let wasm_dir = build_components().clone().map_err(anyhow::Error::msg)?;
+        let dir = tempfile::tempdir()?;
+        let manifest_path =
+            write_manifest(self.manifest, &wasm_dir, dir.path(), self.edit_manifest)?;
+        let runtime_config_file = match &self.runtime_config {
+            Some(text) => {
+                let path = dir.path().join("runtime-config.toml");
+                std::fs::write(&path, text)?;
+                Some(path)
+            }
+            None => None,
+        };
+        let dotenv = dir.path().join(".env");
+        if let Some(text) = &self.dotenv {
+            std::fs::write(&dotenv, text)?;
+        }
+        let options = UpOptions {
+            manifest_path,
+            listen: "127.0.0.1:0".parse()?,
+            runtime_config_file,
+            state_dir: Some(dir.path().join(".spin")),
+            variables: VariableSources {
+                cli: self.cli,
+                env: self.env,
+                dotenv: Some(dotenv),
+            },
+            cache_dir: Some(test_target_dir().join("module-cache")),
+        };
+        let server = crm_host::start(options).await?;
+        Ok(TestApp {
+            addr: server.local_addr,
+            client: reqwest::Client::new(),
+            dir,
+            server: Some(server),
+        })
+    }
+}
+
+fn write_manifest(
+    manifest: Manifest,
+    wasm_dir: &Path,
+    dir: &Path,
+    edit: Option<Box<dyn FnOnce(&mut toml::Table)>>,
+) -> anyhow::Result<PathBuf> {
+    let source = match manifest {
+        Manifest::App => repo_root().join("spin.toml"),
+        Manifest::Fixtures => repo_root().join("tests/fixtures/spin.toml"),
+    };
+    let text = std::fs::read_to_string(&source)
+        .with_context(|| format!("reading {}", source.display()))?;
+    let mut table: toml::Table = toml::from_str(&text)?;
+    if let Some(components) = table.get_mut("component").and_then(|c| c.as_table_mut()) {
+        for (_, component) in components.iter_mut() {
+            let Some(src) = component.get("source").and_then(|s| s.as_str()) else {
+                continue;
+            };
+            let file = Path::new(src)
+                .file_name()
+                .context("source has no file name")?;
+            let abs = wasm_dir.join(file).to_string_lossy().into_owned();
+            component
+                .as_table_mut()
+                .context("component is a table")?
+                .insert("source".into(), abs.into());
+        }
+    }
+    if let Some(edit) = edit {
+        edit(&mut table);
+    }
+    let path = dir.join("spin.toml");
+    std::fs::write(&path, toml::to_string(&table)?)?;
+    Ok(path)
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request failed")
+    }
+
+    /// GET `path` and parse the JSON body; asserts a 200.
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        let response = self.get(path).await;
+        let status = response.status();
+        let body = response.text().await.expect("body");
+        assert_eq!(status, 200, "GET {path}: {body}");
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {path}: not JSON ({e}): {body}"))
+    }
+
+    pub async fn post_json(&self, path: &str, body: &str) -> serde_json::Value {
+        let response = self
+            .client
+            .post(self.url(path))
+            .body(body.to_owned())
+            .send()
+            .await
+            .expect("request failed");
+        let status = response.status();
+        let text = response.text().await.expect("body");
+        assert_eq!(status, 200, "POST {path}: {text}");
+        serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("POST {path}: not JSON ({e}): {text}"))
+    }
+
+    /// Stop the server, letting in-flight requests finish.
+    pub async fn shutdown(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.shutdown().await;
+        }
+    }
+}
