@@ -25,15 +25,11 @@ async fn a_trap_is_a_500_problem_and_the_next_request_is_served() {
     assert_eq!(response.headers()["x-request-id"], "trap-1");
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["status"], 500);
-    let detail = body["detail"].as_str().unwrap();
     assert!(
-        !detail.contains("panic"),
-        "no internals in the body: {detail}"
+        !body.to_string().contains("panic"),
+        "no internals in the body: {body}"
     );
-    assert!(
-        detail.contains("trap-1"),
-        "the request id is quoted: {detail}"
-    );
+    assert_eq!(body["instance"], "urn:request-id:trap-1", "{body}");
 
     let next = app.get("/probe/after").await;
     assert_eq!(next.status(), 200);

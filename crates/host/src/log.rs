@@ -1,33 +1,38 @@
-//! crm-host's own JSON log lines: info to stdout, warnings and errors to stderr.
+//! crm-host's own JSON log lines (the domain's `LogLine` shape): info to
+//! stdout, warnings and errors to stderr.
 
-use serde_json::{Map, Value};
+use crm_domain::{Level, LogLine};
+use serde_json::Value;
 use std::io::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-fn line(level: &str, msg: &str, fields: &[(&str, Value)]) -> String {
-    let mut map = Map::new();
-    let ts_ms = SystemTime::now()
+/// `component` of host lines that concern no component.
+pub const HOST: &str = "crm-host";
+
+fn unix_millis() -> u64 {
+    SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
-    map.insert("ts_ms".into(), ts_ms.into());
-    map.insert("level".into(), level.into());
-    map.insert("component".into(), "crm-host".into());
-    map.insert("msg".into(), msg.into());
-    for (key, value) in fields {
-        map.insert((*key).to_owned(), value.clone());
-    }
-    Value::Object(map).to_string()
+        .unwrap_or(0)
 }
 
-pub fn info(msg: &str, fields: &[(&str, Value)]) {
-    let _ = writeln!(std::io::stdout().lock(), "{}", line("info", msg, fields));
+/// Write one line for `component` with `fields`, tagged `source = crm-host`.
+pub fn emit(level: Level, component: &str, msg: &str, fields: &[(&str, Value)]) {
+    let mut line = LogLine::new(level, component, msg).field("source", HOST);
+    for (key, value) in fields {
+        line = line.field(*key, value.clone());
+    }
+    let text = line.to_json_line(unix_millis());
+    let _ = match level {
+        Level::Debug | Level::Info => writeln!(std::io::stdout().lock(), "{text}"),
+        Level::Warn | Level::Error => writeln!(std::io::stderr().lock(), "{text}"),
+    };
 }
 
 pub fn warn(msg: &str, fields: &[(&str, Value)]) {
-    let _ = writeln!(std::io::stderr().lock(), "{}", line("warn", msg, fields));
+    emit(Level::Warn, HOST, msg, fields);
 }
 
 pub fn error(msg: &str, fields: &[(&str, Value)]) {
-    let _ = writeln!(std::io::stderr().lock(), "{}", line("error", msg, fields));
+    emit(Level::Error, HOST, msg, fields);
 }

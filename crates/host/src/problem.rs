@@ -1,12 +1,11 @@
-//! Problem+json (RFC 9457) responses the host itself produces.
+//! Problem+json (RFC 9457) responses the host itself produces, in the
+//! domain's shape so host and components answer alike.
 
 use bytes::Bytes;
+use crm_domain::{PROBLEM_CONTENT_TYPE, Problem};
 use http_body_util::{BodyExt, Full};
 use hyper::Response;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
-
-/// Base of the stable `type` URIs, shared with the components.
-pub const PROBLEM_BASE: &str = "https://problems.crm-api.dev/";
 
 /// A full-body response.
 pub fn full(
@@ -28,32 +27,16 @@ pub fn full(
     response
 }
 
-/// A problem+json response; `slug` names the stable problem type.
-pub fn problem(status: u16, slug: &str, title: &str, detail: &str) -> Response<HyperOutgoingBody> {
-    let body = serde_json::json!({
-        "type": format!("{PROBLEM_BASE}{slug}"),
-        "title": title,
-        "status": status,
-        "detail": detail,
-    });
-    full(status, "application/problem+json", body.to_string())
+fn problem(problem: &Problem) -> Response<HyperOutgoingBody> {
+    full(problem.status(), PROBLEM_CONTENT_TYPE, problem.to_json())
 }
 
 pub fn not_found(path: &str) -> Response<HyperOutgoingBody> {
-    problem(
-        404,
-        "not-found",
-        "Not Found",
-        &format!("No route matches {path}"),
-    )
+    problem(&Problem::not_found(format!("No route matches {path}.")))
 }
 
-/// The generic 500: the cause goes to the log, never to the client.
+/// The generic 500: the cause goes to the log, never to the client; the
+/// request id identifies the occurrence.
 pub fn internal(request_id: &str) -> Response<HyperOutgoingBody> {
-    problem(
-        500,
-        "internal",
-        "Internal Server Error",
-        &format!("The request failed; quote request id {request_id} when reporting it."),
-    )
+    problem(&Problem::internal().with_instance(format!("urn:request-id:{request_id}")))
 }

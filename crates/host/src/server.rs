@@ -34,24 +34,26 @@ pub async fn handle(
     let started = Instant::now();
     let method = req.method().to_string();
     let path = req.uri().path().to_owned();
-    let incoming_id = header_str(&req, "x-request-id");
+    let incoming_id =
+        header_str(&req, "x-request-id").filter(|id| crm_domain::RequestId::parse(id).is_ok());
     let request_id: Arc<str> = incoming_id
         .clone()
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
         .into();
     let served = dispatch(&app, req, client, local, &request_id).await;
     let status = served.response.status().as_u16();
-    let logged_id = incoming_id
-        .or_else(|| {
-            served
-                .response
-                .headers()
-                .get("x-request-id")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        })
+    // Prefer the id the component answered with, so both log lines match.
+    let logged_id = served
+        .response
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or(incoming_id)
         .unwrap_or_else(|| request_id.to_string());
-    crate::log::info(
+    crate::log::emit(
+        crm_domain::Level::Info,
+        served.component.as_deref().unwrap_or(crate::log::HOST),
         "request",
         &[
             ("log", "access".into()),
@@ -60,10 +62,6 @@ pub async fn handle(
             (
                 "route",
                 served.route.map(Value::from).unwrap_or(Value::Null),
-            ),
-            (
-                "target_component",
-                served.component.map(Value::from).unwrap_or(Value::Null),
             ),
             ("status", status.into()),
             (
@@ -257,7 +255,7 @@ fn log_failure(component: &LoadedComponent, request_id: &str, error: &anyhow::Er
         &[
             ("target_component", component.context.id.as_ref().into()),
             ("request_id", request_id.into()),
-            ("error", format!("{error:?}").into()),
+            ("error", format!("{error:#}").into()),
         ],
     );
 }

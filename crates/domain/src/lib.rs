@@ -1,0 +1,13 @@
+//! crm-domain: the pure types and rules of the CRM API (no I/O, no spin-sdk).
+#![forbid(unsafe_code)]
+
+pub mod health;
+pub mod log;
+pub mod problem;
+pub mod request_id;
+pub mod timestamp;
+
+pub use health::{CheckResult, CheckStatus, HealthReport, LivenessReport};
+pub use log::{Level, LevelParseError, LogLine};
+pub use problem::{FieldError, PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, Problem};
+pub use request_id::{RequestId, RequestIdError};

@@ -1,0 +1,118 @@
+//! Log writer: JSON lines to stdout (debug, info) or stderr (warn, error), filtered by the
+//! Spin variable `log_level`; plus the per-request access line.
+
+use crate::clock::unix_millis_now;
+use crm_domain::{Level, LogLine, RequestId};
+use spin_sdk::http::Request;
+use std::io::Write;
+use std::sync::OnceLock;
+
+/// Spin variable holding the minimum level (`debug`, `info`, `warn`, `error`).
+pub const LOG_LEVEL_VARIABLE: &str = "log_level";
+
+/// Level used when `log_level` is not granted, not set or not a level name.
+pub const DEFAULT_LEVEL: Level = Level::Info;
+
+/// Header in which Spin passes the route pattern that matched (e.g. `/health/...`).
+const MATCHED_ROUTE_HEADER: &str = "spin-matched-route";
+
+static MINIMUM_LEVEL: OnceLock<Level> = OnceLock::new();
+
+/// The configured minimum level, read once per component instance.
+pub fn minimum_level() -> Level {
+    *MINIMUM_LEVEL.get_or_init(read_configured_level)
+}
+
+fn read_configured_level() -> Level {
+    spin_sdk::variables::get(LOG_LEVEL_VARIABLE)
+        .ok()
+        .and_then(|name| Level::parse(&name).ok())
+        .unwrap_or(DEFAULT_LEVEL)
+}
+
+/// Writes `line` if its level is enabled; write failures are ignored (nowhere to report them).
+pub fn emit(line: LogLine) {
+    if !line.level().is_enabled_at(minimum_level()) {
+        return;
+    }
+    let rendered = line.to_json_line(unix_millis_now());
+    let _ignored = match line.level() {
+        Level::Debug | Level::Info => writeln!(std::io::stdout().lock(), "{rendered}"),
+        Level::Warn | Level::Error => writeln!(std::io::stderr().lock(), "{rendered}"),
+    };
+}
+
+/// What the access line records about a request, captured before the request is consumed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestSummary {
+    method: String,
+    route: String,
+    path: String,
+}
+
+impl RequestSummary {
+    /// `route` is Spin's matched route pattern, or the path when the header is absent.
+    pub fn of(request: &Request) -> Self {
+        let path = request.path().to_owned();
+        let route = request
+            .header(MATCHED_ROUTE_HEADER)
+            .and_then(|value| value.as_str())
+            .map_or_else(|| path.clone(), str::to_owned);
+        Self {
+            method: request.method().to_string(),
+            route,
+            path,
+        }
+    }
+}
+
+/// One access line per request: info below 500, warn from 500 on.
+pub fn access(
+    component: &str,
+    request: &RequestSummary,
+    status: u16,
+    duration_ms: u64,
+    request_id: &RequestId,
+) {
+    let level = if status >= 500 {
+        Level::Warn
+    } else {
+        Level::Info
+    };
+    emit(
+        LogLine::new(level, component, "request handled")
+            .field("request_id", request_id.as_str())
+            .field("method", request.method.as_str())
+            .field("route", request.route.as_str())
+            .field("path", request.path.as_str())
+            .field("status", status)
+            .field("duration_ms", duration_ms),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spin_sdk::http::Method;
+
+    #[test]
+    fn request_summary_prefers_the_matched_route_header() {
+        let mut request = Request::new(Method::Get, "/health/ready?x=1");
+        request.set_header(MATCHED_ROUTE_HEADER, "/health/...");
+
+        let summary = RequestSummary::of(&request);
+
+        assert_eq!(summary.route, "/health/...");
+        assert_eq!(summary.path, "/health/ready");
+        assert_eq!(summary.method, "GET");
+    }
+
+    #[test]
+    fn request_summary_falls_back_to_the_path() {
+        let request = Request::new(Method::Post, "/health");
+
+        let summary = RequestSummary::of(&request);
+
+        assert_eq!(summary.route, "/health");
+    }
+}
