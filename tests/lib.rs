@@ -1,6 +1,8 @@
 //! Test support: build the guest components once, start crm-host in-process
 //! on 127.0.0.1:0 with a temp state dir, and talk HTTP to it.
 
+pub mod backends;
+
 use anyhow::Context;
 use crm_host::{RunningServer, UpOptions, VariableSources};
 use std::net::SocketAddr;

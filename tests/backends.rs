@@ -1,0 +1,116 @@
+//! Real backends for the tests: a fresh PostgreSQL database and a Redis key
+//! namespace per test, from `CRM_TEST_POSTGRES_URL` / `CRM_TEST_REDIS_URL`.
+//! Without them the caller skips with a notice — except under `CI=true`,
+//! where a missing backend fails the run.
+
+/// A database created for one test and dropped when this value is dropped.
+pub struct PgDatabase {
+    /// Connection URL of the fresh database.
+    pub url: String,
+    admin_url: String,
+    name: String,
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI")
+        .map(|v| v == "true" || v == "1")
+        .unwrap_or(false)
+}
+
+fn backend_url(var: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if in_ci() => panic!("{var} is not set and CI=true: a missing backend is a failure"),
+        _ => {
+            eprintln!("notice: {var} is not set (and no Docker engine here): skipping this case");
+            None
+        }
+    }
+}
+
+/// Replace the database name (the URL path) of a postgres URL.
+pub fn with_database(url: &str, database: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let host_end = base[scheme_end..]
+        .find('/')
+        .map(|i| i + scheme_end)
+        .unwrap_or(base.len());
+    let mut out = format!("{}/{database}", &base[..host_end]);
+    if let Some(query) = query {
+        out.push('?');
+        out.push_str(query);
+    }
+    out
+}
+
+impl PgDatabase {
+    /// A fresh, empty database, or `None` (after a notice) when PostgreSQL is not configured.
+    pub async fn create() -> Option<PgDatabase> {
+        let admin_url = backend_url("CRM_TEST_POSTGRES_URL")?;
+        let name = format!("crm_test_{}", uuid::Uuid::new_v4().simple());
+        let admin = connect(&admin_url).await;
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+            .unwrap_or_else(|e| panic!("CREATE DATABASE {name}: {e}"));
+        Some(PgDatabase {
+            url: with_database(&admin_url, &name),
+            admin_url,
+            name,
+        })
+    }
+
+    /// A client connected to this database.
+    pub async fn client(&self) -> tokio_postgres::Client {
+        connect(&self.url).await
+    }
+}
+
+async fn connect(url: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap_or_else(|e| panic!("connect to {url}: {e}"));
+    tokio::spawn(connection);
+    client
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        // Best effort, off the async runtime: drop the test's database.
+        let admin_url = self.admin_url.clone();
+        let name = self.name.clone();
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async move {
+                if let Ok((client, conn)) =
+                    tokio_postgres::connect(&admin_url, tokio_postgres::NoTls).await
+                {
+                    tokio::spawn(conn);
+                    let _ = client
+                        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// The Redis URL for tests, or `None` (after a notice) when Redis is not configured.
+pub fn redis_url() -> Option<String> {
+    backend_url("CRM_TEST_REDIS_URL")
+}
+
+/// A key prefix unique to one test, so tests can share one Redis in parallel.
+pub fn unique_prefix() -> String {
+    format!("t{}:", uuid::Uuid::new_v4().simple())
+}
