@@ -114,3 +114,44 @@ pub fn redis_url() -> Option<String> {
 pub fn unique_prefix() -> String {
     format!("t{}:", uuid::Uuid::new_v4().simple())
 }
+
+/// One backend set the suite runs on.
+pub enum BackendSet {
+    /// SQLite database and SQLite-file key-value store (the embedded defaults).
+    Sqlite,
+    /// PostgreSQL (a fresh database) and Redis key-value.
+    PostgresRedis { db: PgDatabase, redis_url: String },
+}
+
+impl BackendSet {
+    pub fn name(&self) -> &'static str {
+        match self {
+            BackendSet::Sqlite => "sqlite",
+            BackendSet::PostgresRedis { .. } => "postgres+redis",
+        }
+    }
+}
+
+/// SQLite always; PostgreSQL + Redis when configured (required under CI=true).
+pub async fn backend_sets() -> Vec<BackendSet> {
+    let mut sets = vec![BackendSet::Sqlite];
+    if let (Some(db), Some(redis_url)) = (PgDatabase::create().await, redis_url()) {
+        sets.push(BackendSet::PostgresRedis { db, redis_url });
+    }
+    sets
+}
+
+/// `host:port` of a postgres URL, for the templated `allowed_outbound_hosts` entry.
+pub fn host_port(url: &str) -> String {
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    let authority = rest.split(['/', '?']).next().unwrap_or(rest);
+    let host = authority
+        .rsplit_once('@')
+        .map(|(_, h)| h)
+        .unwrap_or(authority);
+    if host.contains(':') {
+        host.to_owned()
+    } else {
+        format!("{host}:5432")
+    }
+}

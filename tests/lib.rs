@@ -61,6 +61,9 @@ pub enum Manifest {
     Fixtures,
 }
 
+/// A change to the manifest (as TOML) before it is served.
+type ManifestEdit = Box<dyn FnOnce(&mut toml::Table)>;
+
 /// Builder for a test app.
 pub struct AppBuilder {
     manifest: Manifest,
@@ -68,7 +71,12 @@ pub struct AppBuilder {
     env: Vec<(String, String)>,
     dotenv: Option<String>,
     runtime_config: Option<String>,
-    edit_manifest: Option<Box<dyn FnOnce(&mut toml::Table)>>,
+    edit_manifest: Option<ManifestEdit>,
+    pg_pool: crm_host::PgPoolSettings,
+    /// Apply the repository's migrations before starting (the app manifest's default).
+    migrate: bool,
+    /// The PostgreSQL database the app is pointed at by `backends`, to migrate too.
+    postgres_url: Option<String>,
 }
 
 /// A running crm-host and what the test needs to reach it.
@@ -87,6 +95,9 @@ pub fn app(manifest: Manifest) -> AppBuilder {
         dotenv: None,
         runtime_config: None,
         edit_manifest: None,
+        pg_pool: crm_host::PgPoolSettings::default(),
+        migrate: matches!(manifest, Manifest::App),
+        postgres_url: None,
     }
 }
 
@@ -112,6 +123,38 @@ impl AppBuilder {
     /// A runtime-config.toml, written beside the manifest.
     pub fn runtime_config(mut self, text: &str) -> Self {
         self.runtime_config = Some(text.into());
+        self
+    }
+
+    /// Size and wait timeout of the PostgreSQL connection pools.
+    pub fn pg_pool(mut self, max_size: usize, wait: std::time::Duration) -> Self {
+        self.pg_pool = crm_host::PgPoolSettings { max_size, wait };
+        self
+    }
+
+    /// Serve on `set`: for PostgreSQL + Redis, the app's `database_url`,
+    /// `database_host` and `key_value_backend` variables and a Redis runtime config.
+    pub fn backends(mut self, set: &backends::BackendSet) -> Self {
+        if let backends::BackendSet::PostgresRedis { db, redis_url } = set {
+            self.postgres_url = Some(db.url.clone());
+            self.env
+                .push(("SPIN_VARIABLE_DATABASE_URL".into(), db.url.clone()));
+            self.env.push((
+                "SPIN_VARIABLE_DATABASE_HOST".into(),
+                backends::host_port(&db.url),
+            ));
+            self.env
+                .push(("SPIN_VARIABLE_KEY_VALUE_BACKEND".into(), "redis".into()));
+            self.runtime_config = Some(format!(
+                "[key_value_store.default]\ntype = \"redis\"\nurl = \"{redis_url}\"\n"
+            ));
+        }
+        self
+    }
+
+    /// Start without applying migrations (as `spin up` would, on a database nobody migrated).
+    pub fn without_migrations(mut self) -> Self {
+        self.migrate = false;
         self
     }
 
@@ -158,7 +201,18 @@ impl AppBuilder {
                 dotenv: Some(dotenv),
             },
             cache_dir: Some(test_target_dir().join("module-cache")),
+            pg_pool_size: self.pg_pool.max_size,
+            pg_pool_wait: self.pg_pool.wait,
         };
+        if self.migrate {
+            migrate_app(
+                &options.manifest_path,
+                options.runtime_config_file.as_deref(),
+                &dir.path().join(".spin"),
+                self.postgres_url.as_deref(),
+            )
+            .await?;
+        }
         let server = crm_host::start(options).await?;
         Ok(TestApp {
             addr: server.local_addr,
@@ -169,11 +223,36 @@ impl AppBuilder {
     }
 }
 
+/// Apply the repository's migrations to the databases the app will use: its `default`
+/// SQLite database (as `crm-host up` does) and PostgreSQL when configured (as the deploy
+/// step does).
+async fn migrate_app(
+    manifest_path: &Path,
+    runtime_config_file: Option<&Path>,
+    state_dir: &Path,
+    postgres_url: Option<&str>,
+) -> anyhow::Result<()> {
+    use crm_host::migrate::{Database, Migrations};
+    let sqlite = Database::app_default(manifest_path, runtime_config_file, Some(state_dir))?;
+    let postgres = postgres_url.map(|url| Database::Postgres(url.to_owned()));
+    for database in std::iter::once(sqlite).chain(postgres) {
+        let dir = repo_root()
+            .join("migrations")
+            .join(database.dialect().dir_name());
+        Migrations::load(&dir)
+            .await?
+            .up(&database, None)
+            .await
+            .with_context(|| format!("Failed to migrate {}", database.describe()))?;
+    }
+    Ok(())
+}
+
 fn write_manifest(
     manifest: Manifest,
     wasm_dir: &Path,
     dir: &Path,
-    edit: Option<Box<dyn FnOnce(&mut toml::Table)>>,
+    edit: Option<ManifestEdit>,
 ) -> anyhow::Result<PathBuf> {
     let source = match manifest {
         Manifest::App => repo_root().join("spin.toml"),
@@ -240,6 +319,14 @@ impl TestApp {
         assert_eq!(status, 200, "POST {path}: {text}");
         serde_json::from_str(&text)
             .unwrap_or_else(|e| panic!("POST {path}: not JSON ({e}): {text}"))
+    }
+
+    /// Gauges of the host's PostgreSQL pools (`RunningServer::postgres_pool_stats`).
+    pub fn postgres_pool_stats(&self) -> Vec<crm_host::PgPoolStats> {
+        self.server
+            .as_ref()
+            .map(RunningServer::postgres_pool_stats)
+            .unwrap_or_default()
     }
 
     /// Stop the server, letting in-flight requests finish.

@@ -1,33 +1,55 @@
-//! The health component on the application's own spin.toml.
+//! The health component on the application's own spin.toml, on every backend set.
 
+use crm_tests::backends::{BackendSet, backend_sets};
 use crm_tests::{Manifest, app};
 
 #[tokio::test]
-async fn health_reports_every_check_passing() {
-    let app = app(Manifest::App).start().await;
-    let response = app.get("/health").await;
-    assert_eq!(response.status(), 200);
-    assert_eq!(response.headers()["content-type"], "application/json");
-    let body: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(body["status"], "pass", "{body}");
-    assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
-    for check in ["database", "key_value"] {
-        assert_eq!(body["checks"][check]["status"], "pass", "{check}: {body}");
-        assert!(
-            body["checks"][check]["duration_ms"].is_u64(),
-            "{check}: {body}"
-        );
+async fn health_reports_every_check_passing_with_its_backend() {
+    for set in backend_sets().await {
+        let app = app(Manifest::App).backends(&set).start().await;
+        let response = app.get("/health").await;
+        assert_eq!(response.status(), 200, "{}", set.name());
+        assert_eq!(response.headers()["content-type"], "application/json");
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["status"], "pass", "{}: {body}", set.name());
+        assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
+        for check in ["database", "key_value", "migrations"] {
+            assert_eq!(
+                body["checks"][check]["status"],
+                "pass",
+                "{} {check}: {body}",
+                set.name()
+            );
+            assert!(
+                body["checks"][check]["duration_ms"].is_u64(),
+                "{check}: {body}"
+            );
+        }
+        let (db, kv) = match set {
+            BackendSet::Sqlite => ("sqlite", "spin"),
+            BackendSet::PostgresRedis { .. } => ("postgres", "redis"),
+        };
+        assert_eq!(body["checks"]["database"]["backend"], db, "{body}");
+        assert_eq!(body["checks"]["key_value"]["backend"], kv, "{body}");
+        assert_eq!(body["checks"]["migrations"]["pending"], 0, "{body}");
     }
 }
 
 #[tokio::test]
 async fn live_and_ready_answer_200_when_backends_work() {
-    let app = app(Manifest::App).start().await;
-    assert_eq!(app.get("/health/live").await.status(), 200);
-    let ready = app.get("/health/ready").await;
-    assert_eq!(ready.status(), 200);
-    let body: serde_json::Value = ready.json().await.unwrap();
-    assert_eq!(body["status"], "pass");
+    for set in backend_sets().await {
+        let app = app(Manifest::App).backends(&set).start().await;
+        assert_eq!(
+            app.get("/health/live").await.status(),
+            200,
+            "{}",
+            set.name()
+        );
+        let ready = app.get("/health/ready").await;
+        assert_eq!(ready.status(), 200, "{}", set.name());
+        let body: serde_json::Value = ready.json().await.unwrap();
+        assert_eq!(body["status"], "pass", "{}: {body}", set.name());
+    }
 }
 
 #[tokio::test]
@@ -38,7 +60,11 @@ async fn ready_is_503_when_the_database_cannot_be_opened() {
         "[sqlite_database.default]\ntype = \"spin\"\npath = \"{}/db.sqlite\"\n",
         blocker.path().display()
     );
-    let app = app(Manifest::App).runtime_config(&config).start().await;
+    let app = app(Manifest::App)
+        .runtime_config(&config)
+        .without_migrations()
+        .start()
+        .await;
 
     let ready = app.get("/health/ready").await;
     assert_eq!(ready.status(), 503);
@@ -47,10 +73,37 @@ async fn ready_is_503_when_the_database_cannot_be_opened() {
     assert_eq!(body["status"], "fail", "{body}");
     assert_eq!(body["checks"]["database"]["status"], "fail", "{body}");
     assert_eq!(body["checks"]["key_value"]["status"], "pass", "{body}");
+    assert!(
+        !body
+            .to_string()
+            .contains(&blocker.path().display().to_string()),
+        "no paths leak: {body}"
+    );
 
     // Liveness does not depend on the database, and /health still answers.
     assert_eq!(app.get("/health/live").await.status(), 200);
     assert_eq!(app.get("/health").await.status(), 200);
+}
+
+#[tokio::test]
+async fn ready_is_503_when_postgres_is_unreachable() {
+    // Nothing listens on port 1: the connection is refused at once.
+    let app = app(Manifest::App)
+        .env(
+            "SPIN_VARIABLE_DATABASE_URL",
+            "postgres://postgres@127.0.0.1:1/none",
+        )
+        .env("SPIN_VARIABLE_DATABASE_HOST", "127.0.0.1:1")
+        .start()
+        .await;
+    let ready = app.get("/health/ready").await;
+    assert_eq!(ready.status(), 503);
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(body["checks"]["database"]["status"], "fail", "{body}");
+    assert!(
+        !body.to_string().contains("127.0.0.1:1"),
+        "no addresses leak: {body}"
+    );
 }
 
 #[tokio::test]

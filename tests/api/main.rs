@@ -1,10 +1,14 @@
 //! Black-box tests: crm-host serving real components over HTTP.
 
+mod chaining;
 mod grants;
 mod headers;
 mod health;
 mod key_value;
+mod migrations;
 mod outbound;
+mod postgres;
+mod redis_kv;
 mod robustness;
 mod routing;
 mod sqlite;

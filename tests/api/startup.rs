@@ -85,10 +85,33 @@ async fn a_port_in_use_is_reported_clearly() {
             ..Default::default()
         },
         cache_dir: Some(crm_tests::test_target_dir().join("module-cache")),
+        pg_pool_size: 16,
+        pg_pool_wait: std::time::Duration::from_secs(5),
     };
     let err = crm_host::start(options)
         .await
         .err()
         .expect("start-up must fail");
     assert!(format!("{err:#}").contains("already in use"), "{err:#}");
+}
+
+#[test]
+fn the_shipped_runtime_config_profiles_load() {
+    use crm_host::runtime_config::{RuntimeConfig, StoreBackend};
+    let dir = crm_tests::repo_root().join("deploy/runtime-config");
+    let state = std::path::Path::new("/state");
+    let local = RuntimeConfig::load(Some(&dir.join("local.toml")), state).unwrap();
+    assert!(matches!(
+        local.key_value_stores["default"],
+        StoreBackend::SqliteFile(_)
+    ));
+    assert!(matches!(
+        local.sqlite_databases["default"],
+        StoreBackend::SqliteFile(_)
+    ));
+    let production = RuntimeConfig::load(Some(&dir.join("postgres-redis.toml")), state).unwrap();
+    assert!(matches!(
+        production.key_value_stores["default"],
+        StoreBackend::Redis { .. }
+    ));
 }

@@ -18,6 +18,9 @@ pub struct CheckResult {
     duration_ms: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     error: Option<String>,
+    /// Facts about the dependency (backend name, pending count, …), written inline.
+    #[serde(flatten)]
+    details: BTreeMap<String, serde_json::Value>,
 }
 
 impl CheckResult {
@@ -26,6 +29,7 @@ impl CheckResult {
             status: CheckStatus::Pass,
             duration_ms,
             error: None,
+            details: BTreeMap::new(),
         }
     }
 
@@ -34,6 +38,7 @@ impl CheckResult {
             status: CheckStatus::Fail,
             duration_ms,
             error: Some(error.into()),
+            details: BTreeMap::new(),
         }
     }
 
@@ -43,6 +48,16 @@ impl CheckResult {
             Ok(()) => Self::pass(duration_ms),
             Err(error) => Self::fail(duration_ms, error),
         }
+    }
+
+    /// Adds a fact about the dependency, e.g. `backend = "postgres"`.
+    pub fn with_detail(mut self, key: &str, value: impl Into<serde_json::Value>) -> Self {
+        self.details.insert(key.to_owned(), value.into());
+        self
+    }
+
+    pub fn detail(&self, key: &str) -> Option<&serde_json::Value> {
+        self.details.get(key)
     }
 
     pub fn status(&self) -> CheckStatus {

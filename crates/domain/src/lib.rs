@@ -3,6 +3,7 @@
 
 pub mod health;
 pub mod log;
+pub mod migrations;
 pub mod problem;
 pub mod request_id;
 pub mod timestamp;

@@ -4,6 +4,7 @@ use crate::bindings;
 use crate::key_value::KvRegistry;
 use crate::manifest::{ComponentDecl, Manifest};
 use crate::outbound_http::{AllowedHost, OutboundPolicy};
+use crate::postgres_pool::{PgPoolSettings, PgPools};
 use crate::routes::Router;
 use crate::runtime_config::RuntimeConfig;
 use crate::sqlite::SqliteRegistry;
@@ -22,6 +23,7 @@ pub struct AppServices {
     pub variables: Variables,
     pub key_value: KvRegistry,
     pub sqlite: SqliteRegistry,
+    pub postgres: PgPools,
 }
 
 /// A component ready to serve: its grants and its pre-instantiated proxy.
@@ -45,6 +47,7 @@ pub struct LoadOptions {
     pub runtime_config_file: Option<PathBuf>,
     pub state_dir: Option<PathBuf>,
     pub variables: VariableSources,
+    pub postgres: PgPoolSettings,
 }
 
 impl App {
@@ -75,6 +78,7 @@ impl App {
             variables,
             key_value: KvRegistry::new(runtime.key_value_stores),
             sqlite: SqliteRegistry::new(runtime.sqlite_databases),
+            postgres: PgPools::new(options.postgres),
         });
         Ok(App {
             manifest,

@@ -9,5 +9,6 @@ wasmtime::component::bindgen!({
         "fermyon:spin/sqlite.connection": crate::sqlite::SqliteHandle,
         "wasi:keyvalue/store.bucket": crate::key_value::KvHandle,
         "wasi:keyvalue/atomics.cas": crate::wasi_keyvalue::CasHandle,
+        "spin:postgres/postgres.connection": crate::postgres::PgConnection,
     },
 });

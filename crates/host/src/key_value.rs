@@ -2,6 +2,7 @@
 //! stores, and `fermyon:spin/key-value@2.0.0`.
 
 use crate::bindings::fermyon::spin::key_value as spin_kv;
+use crate::key_value_redis::RedisKeyValue;
 use crate::key_value_sqlite::SqliteKeyValue;
 use crate::runtime_config::StoreBackend;
 use crate::state::RequestState;
@@ -64,6 +65,11 @@ impl KvRegistry {
         let store: Arc<dyn KeyValueStore> = match backend {
             StoreBackend::SqliteFile(path) => Arc::new(
                 SqliteKeyValue::open(path.clone(), label.to_owned())
+                    .await
+                    .map_err(|e| OpenError::Failed(format!("{e:#}")))?,
+            ),
+            StoreBackend::Redis { url } => Arc::new(
+                RedisKeyValue::open(url)
                     .await
                     .map_err(|e| OpenError::Failed(format!("{e:#}")))?,
             ),

@@ -9,15 +9,24 @@ mod bindings;
 pub mod builder;
 pub mod engine;
 mod key_value;
+mod key_value_redis;
 mod key_value_sqlite;
 mod listener;
 mod log;
 pub mod manifest;
+mod metrics;
+pub mod migrate;
 mod outbound_http;
+mod postgres;
+mod postgres_address;
+mod postgres_pool;
+mod postgres_types;
+mod postgres_wire;
 mod problem;
 pub mod routes;
 pub mod runtime_config;
 mod server;
+mod service_chaining;
 mod sqlite;
 mod state;
 mod template;
@@ -31,6 +40,7 @@ use std::sync::Arc;
 use tokio::sync::watch;
 
 pub use app::LoadOptions;
+pub use postgres_pool::{PgPoolSettings, PgPoolStats};
 pub use variables::VariableSources;
 
 /// Options of `crm-host up`, usable in-process by tests.
@@ -43,12 +53,17 @@ pub struct UpOptions {
     pub variables: VariableSources,
     /// Compiled-module cache; `None` disables it.
     pub cache_dir: Option<PathBuf>,
+    /// Most connections each PostgreSQL address's pool holds (default 16).
+    pub pg_pool_size: usize,
+    /// How long a request waits for a free PostgreSQL connection (default 5 s).
+    pub pg_pool_wait: std::time::Duration,
 }
 
 /// A server that is accepting requests.
 pub struct RunningServer {
     pub local_addr: SocketAddr,
     pub pooling: bool,
+    services: Arc<app::AppServices>,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -58,6 +73,11 @@ impl RunningServer {
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
         let _ = self.task.await;
+    }
+
+    /// Gauges of every PostgreSQL pool opened so far (addresses without passwords).
+    pub fn postgres_pool_stats(&self) -> Vec<PgPoolStats> {
+        self.services.postgres.stats()
     }
 }
 
@@ -82,14 +102,20 @@ pub async fn start(options: UpOptions) -> anyhow::Result<RunningServer> {
         runtime_config_file: options.runtime_config_file.clone(),
         state_dir: options.state_dir.clone(),
         variables: options.variables.clone(),
+        postgres: PgPoolSettings {
+            max_size: options.pg_pool_size,
+            wait: options.pg_pool_wait,
+        },
     };
     let app = tokio::task::spawn_blocking(move || app::App::load(&load, engine)).await??;
+    let services = app.services.clone();
     let local_addr = listener.local_addr()?;
     let (stop, stopped) = watch::channel(false);
     let task = tokio::spawn(listener::serve(Arc::new(app), listener, stopped));
     Ok(RunningServer {
         local_addr,
         pooling: info.pooling,
+        services,
         stop,
         task,
     })

@@ -29,6 +29,8 @@ enum Command {
         #[arg(short = 'c', long = "component-id")]
         components: Vec<String>,
     },
+    /// Apply, revert, list or check database migrations.
+    Migrate(crm_host::migrate::MigrateArgs),
 }
 
 #[derive(clap::Args)]
@@ -54,6 +56,12 @@ struct UpArgs {
     /// Compiled-module cache directory (default: ~/.cache/crm-host).
     #[arg(long = "cache-dir", env = "CRM_HOST_CACHE_DIR")]
     cache_dir: Option<PathBuf>,
+    /// Most connections per PostgreSQL address's pool.
+    #[arg(long = "pg-pool-size", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..))]
+    pg_pool_size: u16,
+    /// How long a request waits for a free PostgreSQL connection, in milliseconds.
+    #[arg(long = "pg-pool-wait-ms", default_value_t = 5000)]
+    pg_pool_wait_ms: u64,
 }
 
 fn parse_variable(s: &str) -> Result<(String, String), String> {
@@ -68,6 +76,7 @@ async fn main() {
     let result = match cli.command {
         Command::Up(args) => up(args).await,
         Command::Build { from, components } => crm_host::builder::build(&from, &components),
+        Command::Migrate(args) => crm_host::migrate::run(args).await,
     };
     if let Err(e) = result {
         eprintln!("Error: {e:#}");
@@ -79,6 +88,12 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     if args.build {
         crm_host::builder::build(&args.from, &[])?;
     }
+    crm_host::migrate::apply_on_start(
+        &args.from,
+        args.runtime_config_file.as_deref(),
+        args.state_dir.as_deref(),
+    )
+    .await?;
     let options = UpOptions {
         manifest_path: args.from.clone(),
         listen: args.listen,
@@ -92,6 +107,8 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
             dotenv: Some(PathBuf::from(".env")),
         },
         cache_dir: args.cache_dir.or_else(crm_host::engine::default_cache_dir),
+        pg_pool_size: args.pg_pool_size.into(),
+        pg_pool_wait: std::time::Duration::from_millis(args.pg_pool_wait_ms),
     };
     let started = std::time::Instant::now();
     let server = crm_host::start(options).await?;
@@ -102,11 +119,7 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     );
     println!("Available Routes:");
     for (route, component) in crm_host::describe_routes(&args.from)? {
-        println!(
-            "  {component}: http://{}{}",
-            server.local_addr,
-            route.replace("/...", "/...")
-        );
+        println!("  {component}: http://{}{route}", server.local_addr);
     }
     wait_for_signal().await;
     println!("Shutting down: finishing in-flight requests");

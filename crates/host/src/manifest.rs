@@ -176,14 +176,13 @@ fn parse_triggers(
                 bail!("{field}.route: `private = false` is not a route; give a path instead")
             }
         };
-        if let Some(route) = &route {
-            if let Some(other) = triggers
+        if let Some(route) = &route
+            && let Some(other) = triggers
                 .iter()
                 .filter_map(|t: &HttpTrigger| t.route.as_ref())
                 .find(|r| r.as_str() == route.as_str())
-            {
-                bail!("{field}.route: `{other}` is routed twice");
-            }
+        {
+            bail!("{field}.route: `{other}` is routed twice");
         }
         triggers.push(HttpTrigger { component, route });
     }

@@ -101,10 +101,15 @@ fn parse_port_range(p: &str) -> anyhow::Result<PortPattern> {
     })
 }
 
+/// The port an entry without one allows, per scheme (as Spin's well-known ports).
 fn default_port(scheme: &str) -> Option<u16> {
     match scheme {
         "http" => Some(80),
         "https" => Some(443),
+        "postgres" => Some(5432),
+        "mysql" => Some(3306),
+        "redis" => Some(6379),
+        "mqtt" => Some(1883),
         _ => None,
     }
 }
@@ -122,6 +127,11 @@ impl OutboundPolicy {
         let Some(port) = uri.port_u16().or_else(|| default_port(scheme)) else {
             return false;
         };
+        self.allows(scheme, host, port)
+    }
+
+    /// Whether any entry allows `scheme://host:port` (non-HTTP clients: postgres, ...).
+    pub fn allows(&self, scheme: &str, host: &str, port: u16) -> bool {
         self.allowed.iter().any(|a| a.allows(scheme, host, port))
     }
 }
@@ -131,6 +141,8 @@ pub struct OutboundHooks {
     pub policy: Arc<OutboundPolicy>,
     pub component: Arc<str>,
     pub request_id: Arc<str>,
+    /// The running app, for `*.spin.internal` service chaining.
+    pub app: std::sync::Weak<crate::app::App>,
 }
 
 type SendFuture = Box<
@@ -163,6 +175,20 @@ impl WasiHttpHooks for OutboundHooks {
                 ],
             );
             return Box::new(async { Err(HttpError::HttpRequestDenied) });
+        }
+        if let Some(target) = crate::service_chaining::target_component(request.uri()) {
+            let target = target.to_owned();
+            let (app, request_id) = (self.app.clone(), self.request_id.clone());
+            return Box::new(async move {
+                let app = app.upgrade().ok_or(HttpError::DestinationUnavailable)?;
+                let response =
+                    crate::service_chaining::dispatch(app, &target, request, request_id).await?;
+                Ok((
+                    response,
+                    Box::new(async { Ok(()) })
+                        as Box<dyn Future<Output = Result<(), HttpError>> + Send>,
+                ))
+            });
         }
         Box::new(async move {
             use http_body_util::BodyExt;
@@ -202,6 +228,34 @@ mod tests {
             ("https://*.example.com", "https", "a.example.com", 443, true),
             ("https://*.example.com", "https", "example.org", 443, false),
             ("*://localhost:*", "http", "localhost", 1234, true),
+            (
+                "postgres://db.internal",
+                "postgres",
+                "db.internal",
+                5432,
+                true,
+            ),
+            (
+                "postgres://db.internal",
+                "postgres",
+                "db.internal",
+                5433,
+                false,
+            ),
+            (
+                "postgres://127.0.0.1:5432",
+                "postgres",
+                "127.0.0.1",
+                5432,
+                true,
+            ),
+            (
+                "postgres://127.0.0.1:5432",
+                "http",
+                "127.0.0.1",
+                5432,
+                false,
+            ),
             (
                 "http://localhost:3000-3010",
                 "http",

@@ -17,6 +17,8 @@ pub struct RuntimeConfig {
 pub enum StoreBackend {
     /// Spin's `type = "spin"`: a local SQLite file.
     SqliteFile(PathBuf),
+    /// Spin's `type = "redis"` key-value store.
+    Redis { url: String },
 }
 
 #[derive(Deserialize)]
@@ -33,6 +35,8 @@ struct RawStore {
     kind: String,
     #[serde(default)]
     path: Option<PathBuf>,
+    #[serde(default)]
+    url: Option<String>,
 }
 
 /// Spin's default file for the `default` key-value store.
@@ -80,6 +84,11 @@ impl RuntimeConfig {
             self.key_value_stores.insert(label, backend);
         }
         for (label, db) in raw.sqlite_database {
+            if db.kind == "redis" {
+                bail!(
+                    "`sqlite_database.{label}`: `type = \"redis\"` is a key-value store type; SQLite databases support \"spin\""
+                );
+            }
             let backend = db
                 .resolve(base, state_dir, DEFAULT_SQLITE_FILE, &label)
                 .with_context(|| format!("`sqlite_database.{label}`"))?;
@@ -107,9 +116,16 @@ impl RawStore {
                 };
                 Ok(StoreBackend::SqliteFile(path))
             }
-            other => {
-                bail!("`type = \"{other}\"` is not supported by crm-host; supported: \"spin\"")
-            }
+            "redis" => match self.url {
+                Some(url) if url.starts_with("redis://") || url.starts_with("rediss://") => {
+                    Ok(StoreBackend::Redis { url })
+                }
+                Some(url) => bail!("`url` must be a redis:// or rediss:// URL, not `{url}`"),
+                None => bail!("`url` is required for `type = \"redis\"`"),
+            },
+            other => bail!(
+                "`type = \"{other}\"` is not supported by crm-host; supported: \"spin\", \"redis\""
+            ),
         }
     }
 }
@@ -132,6 +148,41 @@ mod tests {
         assert_eq!(
             config.sqlite_databases["default"],
             StoreBackend::SqliteFile(PathBuf::from("/state/sqlite_db.db"))
+        );
+    }
+
+    #[test]
+    fn redis_stores_need_a_redis_url() {
+        for (text, why) in [
+            ("[key_value_store.default]\ntype = \"redis\"\n", "no url"),
+            (
+                "[key_value_store.default]\ntype = \"redis\"\nurl = \"http://x\"\n",
+                "not redis://",
+            ),
+            (
+                "[sqlite_database.default]\ntype = \"redis\"\nurl = \"redis://x\"\n",
+                "redis is no database",
+            ),
+        ] {
+            let mut config = RuntimeConfig::defaults(Path::new("/state"));
+            assert!(
+                config
+                    .merge(text, Path::new("/"), Path::new("/state"))
+                    .is_err(),
+                "{why}"
+            );
+        }
+        let mut config = RuntimeConfig::defaults(Path::new("/state"));
+        let text =
+            "[key_value_store.default]\ntype = \"redis\"\nurl = \"redis://127.0.0.1:6379\"\n";
+        config
+            .merge(text, Path::new("/"), Path::new("/state"))
+            .unwrap();
+        assert_eq!(
+            config.key_value_stores["default"],
+            StoreBackend::Redis {
+                url: "redis://127.0.0.1:6379".into()
+            }
         );
     }
 

@@ -125,11 +125,12 @@ fn well_known(app: &App, path: &str) -> Option<Response<HyperOutgoingBody>> {
             });
             Some(problem::full(200, "application/json", info.to_string()))
         }
+        crate::metrics::PATH => Some(crate::metrics::response(app)),
         _ => None,
     }
 }
 
-fn header_str<B>(req: &Request<B>, name: &str) -> Option<String> {
+pub(crate) fn header_str<B>(req: &Request<B>, name: &str) -> Option<String> {
     req.headers()
         .get(name)
         .and_then(|v| v.to_str().ok())
@@ -137,13 +138,13 @@ fn header_str<B>(req: &Request<B>, name: &str) -> Option<String> {
 }
 
 /// Add the headers Spin gives every component; drop client-sent `spin-*` ones.
-fn with_spin_headers(
-    mut req: Request<Incoming>,
+pub(crate) fn with_spin_headers<B>(
+    mut req: Request<B>,
     route: &RoutePattern,
     matched: &RouteMatch,
     client: SocketAddr,
     local: SocketAddr,
-) -> Request<Incoming> {
+) -> Request<B> {
     let host = header_str(&req, "host").unwrap_or_else(|| local.to_string());
     let path_and_query = req
         .uri()
@@ -160,10 +161,10 @@ fn with_spin_headers(
     for name in spoofed {
         headers.remove(name);
     }
-    if !headers.contains_key(hyper::header::HOST) {
-        if let Ok(value) = host.parse() {
-            headers.insert(hyper::header::HOST, value);
-        }
+    if !headers.contains_key(hyper::header::HOST)
+        && let Ok(value) = host.parse()
+    {
+        headers.insert(hyper::header::HOST, value);
     }
     let mut set = |name: String, value: &str| {
         if let (Ok(name), Ok(value)) = (
@@ -190,15 +191,19 @@ fn with_spin_headers(
 }
 
 /// Instantiate the component in a fresh store and let it answer.
-async fn run_component(
+pub(crate) async fn run_component<B>(
     app: &Arc<App>,
     component: &Arc<LoadedComponent>,
-    req: Request<Incoming>,
+    req: Request<B>,
     request_id: Arc<str>,
-) -> Response<HyperOutgoingBody> {
+) -> Response<HyperOutgoingBody>
+where
+    B: hyper::body::Body<Data = bytes::Bytes> + Send + 'static,
+    B::Error: Into<wasmtime_wasi_http::Error>,
+{
     let state = RequestState::new(
+        app,
         component.context.clone(),
-        app.services.clone(),
         request_id.clone(),
         MAX_GUEST_MEMORY,
     );

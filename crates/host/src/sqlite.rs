@@ -4,7 +4,7 @@ use crate::bindings::fermyon::spin::sqlite as spin_sql;
 use crate::runtime_config::StoreBackend;
 use crate::state::RequestState;
 use rusqlite::types::{ToSqlOutput, ValueRef};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use wasmtime::component::Resource;
 
@@ -13,38 +13,31 @@ pub struct SqliteHandle {
     conn: Arc<Mutex<rusqlite::Connection>>,
 }
 
-/// The application's labelled databases, opened on first use and then shared.
+/// The application's labelled databases. Every guest `open` gets a connection
+/// of its own (as on Spin), so a guest's `BEGIN … COMMIT` is its own.
 pub struct SqliteRegistry {
     backends: BTreeMap<String, StoreBackend>,
-    opened: tokio::sync::Mutex<HashMap<String, Arc<Mutex<rusqlite::Connection>>>>,
 }
 
 impl SqliteRegistry {
     pub fn new(backends: BTreeMap<String, StoreBackend>) -> SqliteRegistry {
-        SqliteRegistry {
-            backends,
-            opened: Default::default(),
-        }
+        SqliteRegistry { backends }
     }
 
-    /// The database behind `label`; a failed open is retried on the next call.
+    /// A new connection to the database behind `label`.
     async fn open(&self, label: &str) -> Result<Arc<Mutex<rusqlite::Connection>>, spin_sql::Error> {
-        let mut opened = self.opened.lock().await;
-        if let Some(conn) = opened.get(label) {
-            return Ok(conn.clone());
-        }
-        let StoreBackend::SqliteFile(path) = self
-            .backends
-            .get(label)
-            .ok_or(spin_sql::Error::NoSuchDatabase)?
-            .clone();
+        let path = match self.backends.get(label) {
+            Some(StoreBackend::SqliteFile(path)) => path.clone(),
+            Some(StoreBackend::Redis { .. }) => {
+                return Err(spin_sql::Error::Io("not a SQLite database".into()));
+            }
+            None => return Err(spin_sql::Error::NoSuchDatabase),
+        };
         let conn = tokio::task::spawn_blocking(move || open_database(&path))
             .await
             .map_err(|e| spin_sql::Error::Io(e.to_string()))?
             .map_err(|e| spin_sql::Error::Io(format!("{e:#}")))?;
-        let conn = Arc::new(Mutex::new(conn));
-        opened.insert(label.to_owned(), conn.clone());
-        Ok(conn)
+        Ok(Arc::new(Mutex::new(conn)))
     }
 }
 
@@ -117,12 +110,7 @@ impl spin_sql::Host for RequestState {}
 
 impl spin_sql::HostConnection for RequestState {
     async fn open(&mut self, database: String) -> SqlResult<Resource<SqliteHandle>> {
-        if !self
-            .component
-            .sqlite_databases
-            .iter()
-            .any(|d| *d == database)
-        {
+        if !self.component.sqlite_databases.contains(&database) {
             return Ok(Err(spin_sql::Error::AccessDenied));
         }
         match self.app.sqlite.open(&database).await {

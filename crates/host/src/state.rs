@@ -1,7 +1,7 @@
 //! Per-request store data: WASI contexts, the resource table, and the
 //! component's grants.
 
-use crate::app::AppServices;
+use crate::app::{App, AppServices};
 use crate::outbound_http::{OutboundHooks, OutboundPolicy};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -35,8 +35,8 @@ pub struct RequestState {
 
 impl RequestState {
     pub fn new(
+        app: &Arc<App>,
         component: Arc<ComponentContext>,
-        app: Arc<AppServices>,
         request_id: Arc<str>,
         max_memory: usize,
     ) -> RequestState {
@@ -53,12 +53,13 @@ impl RequestState {
                 policy: component.outbound.clone(),
                 component: component.id.clone(),
                 request_id,
+                app: Arc::downgrade(app),
             },
             limits: wasmtime::StoreLimitsBuilder::new()
                 .memory_size(max_memory)
                 .build(),
             component,
-            app,
+            app: app.services.clone(),
         }
     }
 

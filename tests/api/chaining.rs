@@ -1,0 +1,88 @@
+//! Local service chaining: `http://<component>.spin.internal` runs in-process.
+
+use crm_tests::{Manifest, app};
+
+fn encode(url: &str) -> String {
+    url.replace(':', "%3A")
+        .replace('/', "%2F")
+        .replace('?', "%3F")
+        .replace('=', "%3D")
+}
+
+#[tokio::test]
+async fn a_component_reaches_a_private_component_by_chaining() {
+    let app = app(Manifest::Fixtures)
+        .variable("api_token", "t")
+        .start()
+        .await;
+    let url = encode("http://private-probe.spin.internal/echo/path");
+    let body = app.get_json(&format!("/probe/outbound?url={url}")).await;
+    assert_eq!(body["status"], 200, "{body}");
+    let inner: serde_json::Value = serde_json::from_str(body["body"].as_str().unwrap()).unwrap();
+    assert_eq!(inner["headers"]["spin-path-info"], "/echo/path", "{inner}");
+    assert_eq!(inner["headers"]["spin-matched-route"], "/...", "{inner}");
+}
+
+#[tokio::test]
+async fn chaining_to_a_public_component_uses_its_route() {
+    let app = app(Manifest::Fixtures)
+        .variable("api_token", "t")
+        .start()
+        .await;
+    let body = app
+        .get_json(&format!(
+            "/probe/outbound?url={}",
+            encode("http://hello.spin.internal/hello")
+        ))
+        .await;
+    assert_eq!(body["status"], 200, "{body}");
+    assert_eq!(body["body"], "hello, world\n", "{body}");
+}
+
+#[tokio::test]
+async fn chaining_needs_the_target_in_allowed_outbound_hosts() {
+    let app = app(Manifest::Fixtures)
+        .variable("api_token", "t")
+        .start()
+        .await;
+    for url in [
+        "http://private-probe.spin.internal/x",
+        "http://exact.spin.internal/x",
+    ] {
+        let denied = app
+            .get_json(&format!("/denied/outbound?url={}", encode(url)))
+            .await;
+        assert!(
+            denied["error"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("HttpRequestDenied"),
+            "{url}: {denied}"
+        );
+    }
+    // `probe` may chain to private-probe and hello only.
+    let other = app
+        .get_json(&format!(
+            "/probe/outbound?url={}",
+            encode("http://exact.spin.internal/x")
+        ))
+        .await;
+    assert!(
+        other["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("HttpRequestDenied"),
+        "{other}"
+    );
+}
+
+#[tokio::test]
+async fn private_routes_stay_unreachable_from_outside() {
+    let app = app(Manifest::Fixtures)
+        .variable("api_token", "t")
+        .start()
+        .await;
+    for path in ["/echo/path", "/private-probe", "/private-probe/echo"] {
+        assert_eq!(app.get(path).await.status(), 404, "{path}");
+    }
+}
