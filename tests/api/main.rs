@@ -7,6 +7,7 @@ mod health;
 mod key_value;
 mod migrations;
 mod outbound;
+mod platform_db;
 mod postgres;
 mod redis_kv;
 mod robustness;
