@@ -27,6 +27,7 @@ port=$(free_port)
 url="http://$HOST:$port/"
 # shellcheck disable=SC2086 # CRM_HOST_ARGS is a list of flags
 start_server crm-host "$CRM_HOST_BIN" up --from "$ROOT/bench/spin.toml" --listen "$HOST:$port" \
+    --state-dir "$WORK/crm-host/.spin" \
     ${CRM_HOST_ARGS:-}
 wait_ready crm-host "$url" || die "crm-host did not start"
 load "$url" "$WARMUP" "$WORK/warmup.wrk"
@@ -46,8 +47,8 @@ stop_server
 grep -E '^Requests/sec|^ +(50|99)%' "$WORK/profile.wrk" || true
 
 printf '\n== perf report (self time, top %s lines)\n' "$TOP"
-perf report --stdio --no-children --sort dso,symbol --percent-limit 0.5 -g none \
-    -i "$WORK/perf.data" 2>/dev/null | grep -v '^#' | grep -v '^$' | head -n "$TOP"
+perf report --stdio --no-children --fields overhead,dso,sym --percent-limit 0.5 -g none \
+    -i "$WORK/perf.data" 2>/dev/null | grep -v -e '^#' -e '^$' | sed -E 's/ {2,}/  /g; s/ +$//' | head -n "$TOP"
 printf '\n== perf report (by DSO)\n'
-perf report --stdio --no-children --sort dso -g none -i "$WORK/perf.data" 2>/dev/null |
-    grep -v '^#' | grep -v '^$' | head -n 15
+perf report --stdio --no-children --fields overhead,dso -g none -i "$WORK/perf.data" 2>/dev/null |
+    grep -v -e '^#' -e '^$' | sed -E 's/ {2,}/  /g; s/ +$//' | head -n 15

@@ -63,7 +63,8 @@ if [[ ${SKIP_CRM_HOST:-0} != 1 ]]; then
     port=$(free_port)
     # shellcheck disable=SC2086 # CRM_HOST_ARGS is a list of flags
     bench crm-host "http://$HOST:$port/" \
-        "$CRM_HOST_BIN" up --from "$ROOT/bench/spin.toml" --listen "$HOST:$port" ${CRM_HOST_ARGS:-}
+        "$CRM_HOST_BIN" up --from "$ROOT/bench/spin.toml" --listen "$HOST:$port" \
+        --state-dir "$WORK/crm-host/.spin" ${CRM_HOST_ARGS:-}
 fi
 if [[ ${SKIP_WASMTIME:-0} != 1 ]]; then
     port=$(free_port)
