@@ -141,17 +141,18 @@ pub async fn backend_sets() -> Vec<BackendSet> {
     sets
 }
 
-/// `host:port` of a postgres URL, for the templated `allowed_outbound_hosts` entry.
+/// `host:port` of a postgres URL, as the templated `allowed_outbound_hosts` entry spells it.
 pub fn host_port(url: &str) -> String {
-    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
-    let authority = rest.split(['/', '?']).next().unwrap_or(rest);
-    let host = authority
-        .rsplit_once('@')
-        .map(|(_, h)| h)
-        .unwrap_or(authority);
-    if host.contains(':') {
-        host.to_owned()
-    } else {
-        format!("{host}:5432")
-    }
+    let config: tokio_postgres::Config = url.parse().expect("a valid postgres URL");
+    let host = match &config.get_hosts()[0] {
+        tokio_postgres::config::Host::Tcp(host) => host.clone(),
+        other => panic!("tests need a TCP host, not {other:?}"),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    format!("{host}:{port}")
+}
+
+/// A value for a query string: every reserved character percent-encoded.
+pub fn url_encode(value: &str) -> String {
+    form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }

@@ -1,13 +1,7 @@
 //! Local service chaining: `http://<component>.spin.internal` runs in-process.
 
+use crm_tests::backends::url_encode as encode;
 use crm_tests::{Manifest, app};
-
-fn encode(url: &str) -> String {
-    url.replace(':', "%3A")
-        .replace('/', "%2F")
-        .replace('?', "%3F")
-        .replace('=', "%3D")
-}
 
 #[tokio::test]
 async fn a_component_reaches_a_private_component_by_chaining() {

@@ -1,12 +1,9 @@
 //! Outbound HTTP: `allowed_outbound_hosts`, including `{{ var }}` templates.
 
+use crm_tests::backends::url_encode as encode;
 use crm_tests::{Manifest, app};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
-
-fn encode(url: &str) -> String {
-    url.replace(':', "%3A").replace('/', "%2F")
-}
 
 #[tokio::test]
 async fn allowed_templated_host_is_reached() {

@@ -7,22 +7,12 @@ mod pool;
 mod types;
 
 use crm_tests::backends::PgDatabase;
+pub(crate) use crm_tests::backends::host_port;
 use crm_tests::{Manifest, TestApp, app};
 use serde_json::{Value, json};
 use std::time::Duration;
 
 const JSON: &str = "application/json";
-
-/// `host:port` of a postgres URL, as `allowed_outbound_hosts` spells it.
-fn host_port(url: &str) -> String {
-    let config: tokio_postgres::Config = url.parse().expect("a valid postgres URL");
-    let host = match &config.get_hosts()[0] {
-        tokio_postgres::config::Host::Tcp(host) => host.clone(),
-        other => panic!("tests need a TCP host, not {other:?}"),
-    };
-    let port = config.get_ports().first().copied().unwrap_or(5432);
-    format!("{host}:{port}")
-}
 
 /// The fixture app with the probe granted `db`'s server.
 async fn start(db: &PgDatabase) -> TestApp {

@@ -4,7 +4,8 @@
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 use wasmtime::{
-    Cache, CacheConfig, Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig,
+    Cache, CacheConfig, Config, Enabled, Engine, InstanceAllocationStrategy,
+    PoolingAllocationConfig,
 };
 
 /// Largest linear memory a guest may grow to.
@@ -63,7 +64,10 @@ fn pooling_config() -> PoolingAllocationConfig {
 
 /// A pool setting, overridable through the environment for benchmarking.
 fn tuning(var: &str, default: usize) -> usize {
-    std::env::var(var).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(var)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// Build the engine, preferring the pooling allocator and falling back to
