@@ -62,7 +62,7 @@ pub enum Manifest {
 }
 
 /// A change to the manifest (as TOML) before it is served.
-type ManifestEdit = Box<dyn FnOnce(&mut toml::Table)>;
+pub type ManifestEdit = Box<dyn FnOnce(&mut toml::Table)>;
 
 /// Builder for a test app.
 pub struct AppBuilder {
@@ -248,7 +248,7 @@ async fn migrate_app(
     Ok(())
 }
 
-fn write_manifest(
+pub fn write_manifest(
     manifest: Manifest,
     wasm_dir: &Path,
     dir: &Path,

@@ -9,6 +9,7 @@ mod migrations;
 mod outbound;
 mod platform_db;
 mod postgres;
+mod process;
 mod redis_kv;
 mod robustness;
 mod routing;
