@@ -114,10 +114,7 @@ impl Manifest {
     pub fn load(path: &Path) -> anyhow::Result<Manifest> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("Failed to read the manifest {}", path.display()))?;
-        let base_dir = path
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| PathBuf::from("."));
+        let base_dir = base_dir_of(path);
         Self::parse(&text, base_dir).with_context(|| format!("Invalid manifest {}", path.display()))
     }
 
@@ -224,6 +221,16 @@ fn validate_component(
     Ok(())
 }
 
+/// The directory holding the manifest, absolute when it can be resolved:
+/// `spin.toml` (no parent) means the working directory, never an empty path.
+pub fn base_dir_of(manifest: &Path) -> PathBuf {
+    let dir = match manifest.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::canonicalize(&dir).unwrap_or(dir)
+}
+
 /// Spin's variable-name rule: lowercase ASCII letters, digits and `_`, starting with a letter.
 pub fn validate_variable_name(name: &str) -> anyhow::Result<()> {
     let mut chars = name.chars();
@@ -237,4 +244,17 @@ pub fn validate_variable_name(name: &str) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bare_manifest_name_lives_in_the_working_directory() {
+        let here = std::fs::canonicalize(".").unwrap();
+        assert_eq!(base_dir_of(Path::new("spin.toml")), here);
+        assert_eq!(base_dir_of(Path::new("./spin.toml")), here);
+        assert!(base_dir_of(Path::new("/nowhere/at/all/spin.toml")).ends_with("nowhere/at/all"));
+    }
 }
