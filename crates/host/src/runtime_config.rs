@@ -27,6 +27,9 @@ struct RawRuntimeConfig {
     key_value_store: BTreeMap<String, RawStore>,
     #[serde(default)]
     sqlite_database: BTreeMap<String, RawStore>,
+    /// Spin's `[[config_provider]]` (Vault, Azure Key Vault): production only.
+    #[serde(default)]
+    config_provider: Vec<toml::Value>,
 }
 
 #[derive(Deserialize)]
@@ -77,6 +80,12 @@ impl RuntimeConfig {
 
     fn merge(&mut self, text: &str, base: &Path, state_dir: &Path) -> anyhow::Result<()> {
         let raw: RawRuntimeConfig = toml::from_str(text)?;
+        if !raw.config_provider.is_empty() {
+            crate::log::warn(
+                "[[config_provider]] is not supported by crm-host and is ignored: set secrets with SPIN_VARIABLE_* or --variable",
+                &[("providers", raw.config_provider.len().into())],
+            );
+        }
         for (label, store) in raw.key_value_store {
             let backend = store
                 .resolve(base, state_dir, DEFAULT_KV_FILE, &label)
