@@ -87,6 +87,11 @@ pub struct TestApp {
     server: Option<RunningServer>,
 }
 
+/// The fixture app with its one required variable (`api_token`) set.
+pub fn fixtures() -> AppBuilder {
+    app(Manifest::Fixtures).variable("api_token", "t")
+}
+
 pub fn app(manifest: Manifest) -> AppBuilder {
     AppBuilder {
         manifest,

@@ -1,14 +1,11 @@
 //! Local service chaining: `http://<component>.spin.internal` runs in-process.
 
 use crm_tests::backends::url_encode as encode;
-use crm_tests::{Manifest, app};
+use crm_tests::fixtures;
 
 #[tokio::test]
 async fn a_component_reaches_a_private_component_by_chaining() {
-    let app = app(Manifest::Fixtures)
-        .variable("api_token", "t")
-        .start()
-        .await;
+    let app = fixtures().start().await;
     let url = encode("http://private-probe.spin.internal/echo/path");
     let body = app.get_json(&format!("/probe/outbound?url={url}")).await;
     assert_eq!(body["status"], 200, "{body}");
@@ -19,10 +16,7 @@ async fn a_component_reaches_a_private_component_by_chaining() {
 
 #[tokio::test]
 async fn chaining_to_a_public_component_uses_its_route() {
-    let app = app(Manifest::Fixtures)
-        .variable("api_token", "t")
-        .start()
-        .await;
+    let app = fixtures().start().await;
     let body = app
         .get_json(&format!(
             "/probe/outbound?url={}",
@@ -35,10 +29,7 @@ async fn chaining_to_a_public_component_uses_its_route() {
 
 #[tokio::test]
 async fn chaining_needs_the_target_in_allowed_outbound_hosts() {
-    let app = app(Manifest::Fixtures)
-        .variable("api_token", "t")
-        .start()
-        .await;
+    let app = fixtures().start().await;
     for url in [
         "http://private-probe.spin.internal/x",
         "http://exact.spin.internal/x",
@@ -72,10 +63,7 @@ async fn chaining_needs_the_target_in_allowed_outbound_hosts() {
 
 #[tokio::test]
 async fn private_routes_stay_unreachable_from_outside() {
-    let app = app(Manifest::Fixtures)
-        .variable("api_token", "t")
-        .start()
-        .await;
+    let app = fixtures().start().await;
     for path in ["/echo/path", "/private-probe", "/private-probe/echo"] {
         assert_eq!(app.get(path).await.status(), 404, "{path}");
     }

@@ -1,6 +1,6 @@
 //! Least privilege: what a component was not granted, it cannot use.
 
-use crm_tests::{Manifest, app};
+use crm_tests::fixtures;
 
 fn error_of(body: &serde_json::Value) -> String {
     body["error"]
@@ -11,10 +11,7 @@ fn error_of(body: &serde_json::Value) -> String {
 
 #[tokio::test]
 async fn ungranted_key_value_store_is_access_denied() {
-    let app = app(Manifest::Fixtures)
-        .variable("api_token", "t")
-        .start()
-        .await;
+    let app = fixtures().start().await;
     for path in [
         "/denied/kv/open?store=default",
         "/probe/kv/open?store=other",
@@ -33,10 +30,7 @@ async fn ungranted_key_value_store_is_access_denied() {
 
 #[tokio::test]
 async fn ungranted_sqlite_database_is_access_denied() {
-    let app = app(Manifest::Fixtures)
-        .variable("api_token", "t")
-        .start()
-        .await;
+    let app = fixtures().start().await;
     let body = app.get_json("/denied/sqlite/open?db=default").await;
     assert!(error_of(&body).contains("AccessDenied"), "{body}");
     assert_eq!(
@@ -47,8 +41,7 @@ async fn ungranted_sqlite_database_is_access_denied() {
 
 #[tokio::test]
 async fn granted_but_unconfigured_labels_are_no_such_store() {
-    let app = app(Manifest::Fixtures)
-        .variable("api_token", "t")
+    let app = fixtures()
         .edit_manifest(|m| {
             let probe = m["component"]["probe"].as_table_mut().unwrap();
             probe.insert(
@@ -70,10 +63,7 @@ async fn granted_but_unconfigured_labels_are_no_such_store() {
 
 #[tokio::test]
 async fn ungranted_variable_is_undefined() {
-    let app = app(Manifest::Fixtures)
-        .variable("api_token", "t")
-        .start()
-        .await;
+    let app = fixtures().start().await;
     let body = app.get_json("/denied/var?name=greeting").await;
     assert!(error_of(&body).contains("Undefined"), "{body}");
     // wasi:config answers "no such key" rather than an error.
@@ -85,10 +75,7 @@ async fn ungranted_variable_is_undefined() {
 
 #[tokio::test]
 async fn ungranted_outbound_host_is_denied() {
-    let app = app(Manifest::Fixtures)
-        .variable("api_token", "t")
-        .start()
-        .await;
+    let app = fixtures().start().await;
     let body = app
         .get_json("/denied/outbound?url=http%3A%2F%2F127.0.0.1%3A9%2F")
         .await;

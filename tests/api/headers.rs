@@ -1,13 +1,10 @@
 //! The request headers Spin gives every component.
 
-use crm_tests::{Manifest, app};
+use crm_tests::fixtures;
 
 #[tokio::test]
 async fn components_receive_spin_request_headers() {
-    let app = app(Manifest::Fixtures)
-        .variable("api_token", "t")
-        .start()
-        .await;
+    let app = fixtures().start().await;
     let echo = app.get_json("/probe/some/path?x=1").await;
     let h = &echo["headers"];
     assert_eq!(
@@ -25,10 +22,7 @@ async fn components_receive_spin_request_headers() {
 
 #[tokio::test]
 async fn route_parameters_arrive_as_path_match_headers() {
-    let app = app(Manifest::Fixtures)
-        .variable("api_token", "t")
-        .start()
-        .await;
+    let app = fixtures().start().await;
     let echo = app.get_json("/users/ada-42/profile").await;
     assert_eq!(echo["headers"]["spin-path-match-id"], "ada-42");
     assert_eq!(
@@ -39,10 +33,7 @@ async fn route_parameters_arrive_as_path_match_headers() {
 
 #[tokio::test]
 async fn client_sent_spin_headers_are_replaced() {
-    let app = app(Manifest::Fixtures)
-        .variable("api_token", "t")
-        .start()
-        .await;
+    let app = fixtures().start().await;
     let response = app
         .client
         .get(app.url("/probe/x"))

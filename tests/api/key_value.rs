@@ -2,15 +2,11 @@
 //! set (SQLite file, Redis), with atomicity under concurrent requests.
 
 use crm_tests::backends::{BackendSet, backend_sets, unique_prefix};
-use crm_tests::{Manifest, TestApp, app};
+use crm_tests::{TestApp, fixtures};
 use futures::future::join_all;
 
 async fn probe_on(set: &BackendSet) -> TestApp {
-    app(Manifest::Fixtures)
-        .variable("api_token", "t")
-        .backends(set)
-        .start()
-        .await
+    fixtures().backends(set).start().await
 }
 
 async fn concurrently(app: &TestApp, path: &str, n: usize) -> Vec<serde_json::Value> {
@@ -159,10 +155,7 @@ async fn batch_operations_set_get_and_delete_many() {
 
 #[tokio::test]
 async fn values_persist_across_host_restarts() {
-    let mut first = app(Manifest::Fixtures)
-        .variable("api_token", "t")
-        .start()
-        .await;
+    let mut first = fixtures().start().await;
     first
         .post_json("/probe/kv/set?store=default&key=kept", "yes")
         .await;
@@ -173,11 +166,7 @@ async fn values_persist_across_host_restarts() {
         "[key_value_store.default]\ntype = \"spin\"\npath = \"{}/sqlite_key_value.db\"\n",
         path.display()
     );
-    let second = app(Manifest::Fixtures)
-        .variable("api_token", "t")
-        .runtime_config(&config)
-        .start()
-        .await;
+    let second = fixtures().runtime_config(&config).start().await;
     assert_eq!(
         second
             .get_json("/probe/kv/get?store=default&key=kept")

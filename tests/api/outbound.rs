@@ -1,7 +1,7 @@
 //! Outbound HTTP: `allowed_outbound_hosts`, including `{{ var }}` templates.
 
 use crm_tests::backends::url_encode as encode;
-use crm_tests::{Manifest, app};
+use crm_tests::fixtures;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -15,11 +15,7 @@ async fn allowed_templated_host_is_reached() {
         .mount(&mock)
         .await;
     let port = mock.address().port().to_string();
-    let app = app(Manifest::Fixtures)
-        .variable("api_token", "t")
-        .variable("mock_port", &port)
-        .start()
-        .await;
+    let app = fixtures().variable("mock_port", &port).start().await;
 
     let body = app
         .get_json(&format!(
@@ -41,11 +37,7 @@ async fn hosts_outside_the_allow_list_are_denied_without_a_request() {
         .mount(&other)
         .await;
     let port = allowed.address().port().to_string();
-    let app = app(Manifest::Fixtures)
-        .variable("api_token", "t")
-        .variable("mock_port", &port)
-        .start()
-        .await;
+    let app = fixtures().variable("mock_port", &port).start().await;
 
     for url in [
         format!("{}/x", other.uri()),

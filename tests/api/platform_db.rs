@@ -2,15 +2,11 @@
 //! one error kind for duplicates, transactions that commit or leave nothing.
 
 use crm_tests::backends::{BackendSet, backend_sets};
-use crm_tests::{Manifest, TestApp, app};
+use crm_tests::{TestApp, fixtures};
 use serde_json::json;
 
 async fn probe_on(set: &BackendSet) -> TestApp {
-    let app = app(Manifest::Fixtures)
-        .variable("api_token", "t")
-        .backends(set)
-        .start()
-        .await;
+    let app = fixtures().backends(set).start().await;
     let created = app
         .post_json(
             "/probe/db/exec",

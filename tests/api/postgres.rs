@@ -8,7 +8,7 @@ mod types;
 
 use crm_tests::backends::PgDatabase;
 pub(crate) use crm_tests::backends::host_port;
-use crm_tests::{Manifest, TestApp, app};
+use crm_tests::{TestApp, fixtures};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -16,8 +16,7 @@ const JSON: &str = "application/json";
 
 /// The fixture app with the probe granted `db`'s server.
 async fn start(db: &PgDatabase) -> TestApp {
-    app(Manifest::Fixtures)
-        .variable("api_token", "t")
+    fixtures()
         .variable("pg_host", &host_port(&db.url))
         .start()
         .await

@@ -2,7 +2,7 @@
 //! two hosts, and readiness that follows Redis going away and coming back.
 
 use crm_tests::backends::{redis_url, unique_prefix};
-use crm_tests::{Manifest, TestApp, app};
+use crm_tests::{Manifest, TestApp, app, fixtures};
 use futures::future::join_all;
 use std::time::Duration;
 
@@ -11,11 +11,7 @@ fn redis_config(url: &str) -> String {
 }
 
 async fn probe_on_redis(url: &str) -> TestApp {
-    app(Manifest::Fixtures)
-        .variable("api_token", "t")
-        .runtime_config(&redis_config(url))
-        .start()
-        .await
+    fixtures().runtime_config(&redis_config(url)).start().await
 }
 
 #[tokio::test]

@@ -1,15 +1,12 @@
 //! Traps, load and shutdown: the host keeps serving and loses nothing in flight.
 
-use crm_tests::{Manifest, app};
+use crm_tests::fixtures;
 use futures::future::join_all;
 use std::time::Duration;
 
 #[tokio::test]
 async fn a_trap_is_a_500_problem_and_the_next_request_is_served() {
-    let app = app(Manifest::Fixtures)
-        .variable("api_token", "t")
-        .start()
-        .await;
+    let app = fixtures().start().await;
     let response = app
         .client
         .get(app.url("/probe/trap"))
@@ -37,10 +34,7 @@ async fn a_trap_is_a_500_problem_and_the_next_request_is_served() {
 
 #[tokio::test]
 async fn two_hundred_parallel_requests_are_all_answered() {
-    let app = app(Manifest::Fixtures)
-        .variable("api_token", "t")
-        .start()
-        .await;
+    let app = fixtures().start().await;
     let statuses = join_all((0..200).map(|i| {
         let app = &app;
         async move { app.get(&format!("/probe/n/{i}")).await.status().as_u16() }
@@ -52,10 +46,7 @@ async fn two_hundred_parallel_requests_are_all_answered() {
 
 #[tokio::test]
 async fn shutdown_lets_in_flight_requests_finish() {
-    let mut app = app(Manifest::Fixtures)
-        .variable("api_token", "t")
-        .start()
-        .await;
+    let mut app = fixtures().start().await;
     let slow = tokio::spawn({
         let client = app.client.clone();
         let url = app.url("/probe/sleep?ms=700");
@@ -73,10 +64,7 @@ async fn shutdown_lets_in_flight_requests_finish() {
 
 #[tokio::test]
 async fn guest_status_codes_pass_through() {
-    let app = app(Manifest::Fixtures)
-        .variable("api_token", "t")
-        .start()
-        .await;
+    let app = fixtures().start().await;
     for code in [201u16, 404, 418, 503] {
         assert_eq!(
             app.get(&format!("/probe/status?code={code}"))

@@ -1,13 +1,10 @@
 //! Spin's route matching, as seen by clients and components.
 
-use crm_tests::{Manifest, app};
+use crm_tests::fixtures;
 
 #[tokio::test]
 async fn routes_follow_spin_precedence() {
-    let app = app(Manifest::Fixtures)
-        .variable("api_token", "t")
-        .start()
-        .await;
+    let app = fixtures().start().await;
     for (path, want_route, want_info) in [
         ("/match/exact", "/match/exact", ""),
         ("/match/exactly", "/match/...", "/exactly"),
@@ -30,10 +27,7 @@ async fn routes_follow_spin_precedence() {
 
 #[tokio::test]
 async fn unknown_routes_are_404_problem_json() {
-    let app = app(Manifest::Fixtures)
-        .variable("api_token", "t")
-        .start()
-        .await;
+    let app = fixtures().start().await;
     for path in ["/nope", "/users/42", "/users//profile", "/matc", "/"] {
         let response = app.get(path).await;
         assert_eq!(response.status(), 404, "{path}");
@@ -53,10 +47,7 @@ async fn unknown_routes_are_404_problem_json() {
 
 #[tokio::test]
 async fn private_components_are_not_reachable_from_outside() {
-    let app = app(Manifest::Fixtures)
-        .variable("api_token", "t")
-        .start()
-        .await;
+    let app = fixtures().start().await;
     // `private-probe` has no public route: no path can reach it.
     let response = app.get("/private-probe").await;
     assert_eq!(response.status(), 404);
@@ -64,10 +55,7 @@ async fn private_components_are_not_reachable_from_outside() {
 
 #[tokio::test]
 async fn spin_reserved_health_route_answers() {
-    let app = app(Manifest::Fixtures)
-        .variable("api_token", "t")
-        .start()
-        .await;
+    let app = fixtures().start().await;
     let response = app.get("/.well-known/spin/health").await;
     assert_eq!(response.status(), 200);
 }

@@ -1,14 +1,11 @@
 //! `fermyon:spin/sqlite`: statements, parameters' types, errors.
 
-use crm_tests::{Manifest, app};
+use crm_tests::fixtures;
 use serde_json::json;
 
 #[tokio::test]
 async fn sqlite_runs_statements_and_maps_every_value_type() {
-    let app = app(Manifest::Fixtures)
-        .variable("api_token", "t")
-        .start()
-        .await;
+    let app = fixtures().start().await;
     app.post_json(
         "/probe/sqlite/exec?db=default",
         "CREATE TABLE t (i INTEGER, r REAL, s TEXT, b BLOB, n NULL)",
@@ -39,10 +36,7 @@ async fn sqlite_runs_statements_and_maps_every_value_type() {
 
 #[tokio::test]
 async fn sqlite_errors_are_reported_not_trapped() {
-    let app = app(Manifest::Fixtures)
-        .variable("api_token", "t")
-        .start()
-        .await;
+    let app = fixtures().start().await;
     let result = app
         .post_json(
             "/probe/sqlite/exec?db=default",

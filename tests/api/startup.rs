@@ -1,11 +1,10 @@
 //! Start-up errors say what is wrong and what to do.
 
-use crm_tests::{Manifest, app};
+use crm_tests::fixtures;
 
 #[tokio::test]
 async fn a_missing_wasm_file_suggests_crm_host_build() {
-    let err = app(Manifest::Fixtures)
-        .variable("api_token", "t")
+    let err = fixtures()
         .edit_manifest(|m| {
             m["component"]["hello"]
                 .as_table_mut()
@@ -59,12 +58,7 @@ async fn an_invalid_manifest_names_the_field() {
             "nope",
         ),
     ] {
-        let err = app(Manifest::Fixtures)
-            .variable("api_token", "t")
-            .edit_manifest(edit)
-            .try_start()
-            .await
-            .err();
+        let err = fixtures().edit_manifest(edit).try_start().await.err();
         let message = format!("{:#}", err.expect("start-up must fail"));
         assert!(message.contains(field), "expected `{field}` in: {message}");
     }

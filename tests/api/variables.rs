@@ -1,6 +1,6 @@
 //! Variable resolution: `--variable` > `SPIN_VARIABLE_*` > `.env` > default.
 
-use crm_tests::{Manifest, app};
+use crm_tests::{Manifest, app, fixtures};
 
 #[tokio::test]
 async fn variables_resolve_in_spin_priority_order() {
@@ -29,10 +29,7 @@ async fn variables_resolve_in_spin_priority_order() {
 
 #[tokio::test]
 async fn defaults_apply_when_no_provider_has_a_value() {
-    let app = app(Manifest::Fixtures)
-        .variable("api_token", "t")
-        .start()
-        .await;
+    let app = fixtures().start().await;
     assert_eq!(
         app.get_json("/probe/var?name=greeting").await["value"],
         "hello"
@@ -45,10 +42,7 @@ async fn defaults_apply_when_no_provider_has_a_value() {
 
 #[tokio::test]
 async fn wasi_config_reads_the_same_variables() {
-    let app = app(Manifest::Fixtures)
-        .variable("api_token", "t")
-        .start()
-        .await;
+    let app = fixtures().start().await;
     assert_eq!(
         app.get_json("/probe/config?name=greeting").await["value"],
         "hello"
@@ -64,10 +58,7 @@ async fn wasi_config_reads_the_same_variables() {
 
 #[tokio::test]
 async fn invalid_variable_names_are_rejected() {
-    let app = app(Manifest::Fixtures)
-        .variable("api_token", "t")
-        .start()
-        .await;
+    let app = fixtures().start().await;
     let body = app.get_json("/probe/var?name=Not-Valid").await;
     assert!(
         body["error"]
@@ -92,8 +83,7 @@ async fn a_required_variable_without_value_stops_start_up_naming_it() {
 
 #[tokio::test]
 async fn unknown_cli_variables_are_rejected() {
-    let err = app(Manifest::Fixtures)
-        .variable("api_token", "t")
+    let err = fixtures()
         .variable("no_such_var", "x")
         .try_start()
         .await

@@ -3,7 +3,7 @@
 
 use super::{error_of, host_port, pg, start};
 use crm_tests::backends::PgDatabase;
-use crm_tests::{Manifest, TestApp, app};
+use crm_tests::{TestApp, fixtures};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -12,8 +12,7 @@ async fn an_exhausted_pool_waits_then_fails_with_a_clear_error() {
     let Some(db) = PgDatabase::create().await else {
         return;
     };
-    let app = app(Manifest::Fixtures)
-        .variable("api_token", "t")
+    let app = fixtures()
         .variable("pg_host", &host_port(&db.url))
         .pg_pool(1, Duration::from_millis(300))
         .start()
