@@ -2,6 +2,7 @@
 
 mod chaining;
 mod grants;
+mod grants_pinned;
 mod headers;
 mod health;
 mod key_value;
