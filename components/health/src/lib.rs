@@ -5,9 +5,7 @@ mod checks;
 mod handlers;
 
 use crm_domain::RequestId;
-use crm_platform::clock::Stopwatch;
 use crm_platform::http_kit::{self, ApiError};
-use crm_platform::log::{self, RequestSummary};
 use spin_sdk::http::{Method, Request, Response};
 
 /// Name written as `component` in every log line.
@@ -51,20 +49,9 @@ mod export {
     }
 }
 
+/// Request id, error mapping and access log are `serve`'s; routing is `route`'s.
 fn handle_health(request: Request) -> Response {
-    let stopwatch = Stopwatch::start();
-    let request_id = http_kit::request_id(&request);
-    let summary = RequestSummary::of(&request);
-    let response = route(&request, &request_id)
-        .unwrap_or_else(|error| error.into_response(&request_id, COMPONENT));
-    log::access(
-        COMPONENT,
-        &summary,
-        *response.status(),
-        stopwatch.elapsed_ms(),
-        &request_id,
-    );
-    response
+    http_kit::serve(COMPONENT, request, route)
 }
 
 fn route(request: &Request, request_id: &RequestId) -> Result<Response, ApiError> {

@@ -4,6 +4,7 @@
 use crate::clock::unix_millis_now;
 use crm_domain::{Level, LogLine, RequestId};
 use spin_sdk::http::Request;
+#[cfg(not(test))]
 use std::io::Write;
 use std::sync::OnceLock;
 
@@ -23,6 +24,7 @@ pub fn minimum_level() -> Level {
     *MINIMUM_LEVEL.get_or_init(read_configured_level)
 }
 
+#[cfg(target_arch = "wasm32")]
 fn read_configured_level() -> Level {
     spin_sdk::variables::get(LOG_LEVEL_VARIABLE)
         .ok()
@@ -30,16 +32,50 @@ fn read_configured_level() -> Level {
         .unwrap_or(DEFAULT_LEVEL)
 }
 
+/// Natively (unit tests) there is no Spin host to ask: a Spin import would abort the process.
+#[cfg(not(target_arch = "wasm32"))]
+fn read_configured_level() -> Level {
+    DEFAULT_LEVEL
+}
+
 /// Writes `line` if its level is enabled; write failures are ignored (nowhere to report them).
 pub fn emit(line: LogLine) {
     if !line.level().is_enabled_at(minimum_level()) {
         return;
     }
-    let rendered = line.to_json_line(unix_millis_now());
-    let _ignored = match line.level() {
+    write_line(line.level(), &line.to_json_line(unix_millis_now()));
+}
+
+#[cfg(not(test))]
+fn write_line(level: Level, rendered: &str) {
+    let _ignored = match level {
         Level::Debug | Level::Info => writeln!(std::io::stdout().lock(), "{rendered}"),
         Level::Warn | Level::Error => writeln!(std::io::stderr().lock(), "{rendered}"),
     };
+}
+
+#[cfg(test)]
+fn write_line(_level: Level, rendered: &str) {
+    captured::LINES.with(|lines| lines.borrow_mut().push(rendered.to_owned()));
+}
+
+/// In unit tests, lines are kept per thread instead of written, so tests can read them.
+#[cfg(test)]
+pub(crate) mod captured {
+    use std::cell::RefCell;
+
+    thread_local! {
+        pub(super) static LINES: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// The lines this thread emitted since the last call, parsed as JSON.
+    pub fn take() -> Vec<serde_json::Value> {
+        LINES
+            .with(|lines| lines.take())
+            .iter()
+            .filter_map(|line| serde_json::from_str(line).ok())
+            .collect()
+    }
 }
 
 /// What the access line records about a request, captured before the request is consumed.

@@ -1,11 +1,18 @@
-//! HTTP kit: request ids, JSON and problem responses that echo `x-request-id`, and ApiError.
+//! HTTP kit: `serve` (the wrapper of every handler), `json_body`, request ids, JSON and
+//! problem responses that echo `x-request-id`, and ApiError.
+
+mod deserialize_errors;
+mod json_body;
+mod serve;
 
 use crm_domain::{PROBLEM_CONTENT_TYPE, Problem, RequestId};
 use serde::Serialize;
 use spin_sdk::http::{Request, Response};
 use uuid::Uuid;
 
-pub use crate::api_error::ApiError;
+pub use crate::api_error::{ApiError, BEARER_REALM, BearerError};
+pub use json_body::json_body;
+pub use serve::{serve, serve_async};
 
 /// Header carrying the request id in both directions.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";

@@ -87,6 +87,27 @@ impl Problem {
         Self::new("conflict", "Conflict", 409, detail)
     }
 
+    /// 412: a precondition of the request (`If-Match`, `If-Unmodified-Since`) does not hold.
+    pub fn precondition_failed(detail: impl Into<String>) -> Self {
+        Self::new("precondition-failed", "Precondition Failed", 412, detail)
+    }
+
+    /// 413: the request body is larger than `limit_bytes`.
+    pub fn content_too_large(limit_bytes: u64) -> Self {
+        let detail = format!("The request body is larger than the limit of {limit_bytes} bytes.");
+        Self::new("content-too-large", "Content Too Large", 413, detail)
+    }
+
+    /// 415: the request body is not in a media type this resource accepts.
+    pub fn unsupported_media_type(detail: impl Into<String>) -> Self {
+        Self::new(
+            "unsupported-media-type",
+            "Unsupported Media Type",
+            415,
+            detail,
+        )
+    }
+
     /// 422: the request is well-formed but some fields are invalid.
     pub fn unprocessable(errors: Vec<FieldError>) -> Self {
         let mut problem = Self::new(
@@ -97,6 +118,16 @@ impl Problem {
         );
         problem.errors = errors;
         problem
+    }
+
+    /// 428: the request must be conditional (e.g. carry `If-Match`) and is not.
+    pub fn precondition_required(detail: impl Into<String>) -> Self {
+        Self::new(
+            "precondition-required",
+            "Precondition Required",
+            428,
+            detail,
+        )
     }
 
     /// 429: the client sent too many requests.
@@ -156,140 +187,4 @@ impl Problem {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::{Value, json};
-
-    fn parsed(problem: &Problem) -> Value {
-        serde_json::from_str(&problem.to_json()).expect("problem JSON parses")
-    }
-
-    #[test]
-    fn constructors_set_status_title_and_stable_type() {
-        let cases = [
-            (Problem::bad_request("x"), 400, "bad-request", "Bad Request"),
-            (
-                Problem::unauthorized("x"),
-                401,
-                "unauthorized",
-                "Unauthorized",
-            ),
-            (Problem::forbidden("x"), 403, "forbidden", "Forbidden"),
-            (Problem::not_found("x"), 404, "not-found", "Not Found"),
-            (
-                Problem::method_not_allowed("POST", &["GET"]),
-                405,
-                "method-not-allowed",
-                "Method Not Allowed",
-            ),
-            (Problem::conflict("x"), 409, "conflict", "Conflict"),
-            (
-                Problem::unprocessable(vec![]),
-                422,
-                "validation-failed",
-                "Unprocessable Content",
-            ),
-            (
-                Problem::too_many_requests("x"),
-                429,
-                "too-many-requests",
-                "Too Many Requests",
-            ),
-            (
-                Problem::internal(),
-                500,
-                "internal-error",
-                "Internal Server Error",
-            ),
-            (
-                Problem::service_unavailable("x"),
-                503,
-                "service-unavailable",
-                "Service Unavailable",
-            ),
-        ];
-        for (problem, status, slug, title) in cases {
-            assert_eq!(problem.status(), status, "status of {slug}");
-            assert_eq!(
-                problem.problem_type(),
-                format!("https://problems.crm-api.dev/{slug}"),
-                "type of {slug}"
-            );
-            assert_eq!(problem.title(), title, "title of {slug}");
-        }
-    }
-
-    #[test]
-    fn not_found_serializes_without_instance_or_errors() {
-        let problem = Problem::not_found("No client with id 42.");
-
-        let body = parsed(&problem);
-
-        assert_eq!(
-            body,
-            json!({
-                "type": "https://problems.crm-api.dev/not-found",
-                "title": "Not Found",
-                "status": 404,
-                "detail": "No client with id 42."
-            })
-        );
-    }
-
-    #[test]
-    fn unprocessable_serializes_field_errors() {
-        let problem = Problem::unprocessable(vec![FieldError::new("email", "is not an email")]);
-
-        let body = parsed(&problem);
-
-        assert_eq!(body["status"], 422);
-        assert_eq!(
-            body["errors"],
-            json!([{"field": "email", "message": "is not an email"}])
-        );
-    }
-
-    #[test]
-    fn instance_is_serialized_when_set() {
-        let problem = Problem::bad_request("bad").with_instance("/api/clients/7");
-
-        let body = parsed(&problem);
-
-        assert_eq!(body["instance"], "/api/clients/7");
-    }
-
-    #[test]
-    fn internal_problem_detail_is_generic() {
-        let body = parsed(&Problem::internal());
-
-        assert_eq!(body["detail"], "The server could not complete the request.");
-    }
-
-    #[test]
-    fn method_not_allowed_detail_lists_allowed_methods() {
-        let problem = Problem::method_not_allowed("DELETE", &["GET", "POST"]);
-
-        assert!(
-            problem.detail().contains("DELETE") && problem.detail().contains("GET, POST"),
-            "detail was {:?}",
-            problem.detail()
-        );
-    }
-
-    #[test]
-    fn fallback_body_is_valid_problem_json() {
-        let fallback: Problem =
-            serde_json::from_str(FALLBACK_PROBLEM_JSON).expect("fallback parses");
-
-        assert_eq!(fallback, Problem::internal());
-    }
-
-    #[test]
-    fn problem_round_trips_through_json() {
-        let problem = Problem::unprocessable(vec![FieldError::new("name", "is empty")]);
-
-        let back: Problem = serde_json::from_str(&problem.to_json()).expect("parses");
-
-        assert_eq!(back, problem);
-    }
-}
+mod tests;
