@@ -11,7 +11,8 @@ pub struct PgDatabase {
     name: String,
 }
 
-fn in_ci() -> bool {
+/// Whether this run is CI (`CI=true`), where a missing backend is a failure.
+pub fn in_ci() -> bool {
     std::env::var("CI")
         .map(|v| v == "true" || v == "1")
         .unwrap_or(false)

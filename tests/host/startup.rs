@@ -91,7 +91,7 @@ async fn a_port_in_use_is_reported_clearly() {
 
 #[test]
 fn the_shipped_runtime_config_profiles_load() {
-    use crm_host::runtime_config::{RuntimeConfig, StoreBackend};
+    use crm_host::app::runtime_config::{RuntimeConfig, StoreBackend};
     let dir = crm_tests::repo_root().join("deploy/runtime-config");
     let state = std::path::Path::new("/state");
     let local = RuntimeConfig::load(Some(&dir.join("local.toml")), state).unwrap();

@@ -8,7 +8,7 @@ wasmtime::component::bindgen!({
         "fermyon:spin/key-value.store": crate::key_value::KvHandle,
         "fermyon:spin/sqlite.connection": crate::sqlite::SqliteHandle,
         "wasi:keyvalue/store.bucket": crate::key_value::KvHandle,
-        "wasi:keyvalue/atomics.cas": crate::wasi_keyvalue::CasHandle,
+        "wasi:keyvalue/atomics.cas": crate::key_value::wasi::CasHandle,
         "spin:postgres/postgres.connection": crate::postgres::PgConnection,
     },
 });

@@ -4,34 +4,18 @@
 //! `unsafe` is forbidden; wasmtime's own unsafe stays inside wasmtime.
 #![forbid(unsafe_code)]
 
+pub mod allowed_hosts;
 pub mod app;
 mod bindings;
-pub mod builder;
 pub mod engine;
+pub mod http;
 mod key_value;
-mod key_value_redis;
-mod key_value_sqlite;
-mod listener;
 mod log;
-pub mod manifest;
-mod metrics;
 pub mod migrate;
-mod outbound_http;
 mod postgres;
-mod postgres_address;
-mod postgres_pool;
-mod postgres_types;
-mod postgres_wire;
-mod problem;
-pub mod routes;
-pub mod runtime_config;
-mod server;
-mod service_chaining;
 mod sqlite;
 mod state;
-mod template;
 pub mod variables;
-mod wasi_keyvalue;
 
 use anyhow::Context;
 use std::net::SocketAddr;
@@ -40,7 +24,7 @@ use std::sync::Arc;
 use tokio::sync::watch;
 
 pub use app::LoadOptions;
-pub use postgres_pool::{PgPoolSettings, PgPoolStats};
+pub use postgres::pool::{PgPoolSettings, PgPoolStats};
 pub use variables::VariableSources;
 
 /// Options of `crm-host up`, usable in-process by tests.
@@ -111,7 +95,7 @@ pub async fn start(options: UpOptions) -> anyhow::Result<RunningServer> {
     let services = app.services.clone();
     let local_addr = listener.local_addr()?;
     let (stop, stopped) = watch::channel(false);
-    let task = tokio::spawn(listener::serve(Arc::new(app), listener, stopped));
+    let task = tokio::spawn(http::listener::serve(Arc::new(app), listener, stopped));
     Ok(RunningServer {
         local_addr,
         pooling: info.pooling,
@@ -123,7 +107,7 @@ pub async fn start(options: UpOptions) -> anyhow::Result<RunningServer> {
 
 /// Routes of a manifest as `(route, component)` pairs, for the start-up banner.
 pub fn describe_routes(manifest_path: &std::path::Path) -> anyhow::Result<Vec<(String, String)>> {
-    let manifest = manifest::Manifest::load(manifest_path)?;
+    let manifest = app::manifest::Manifest::load(manifest_path)?;
     Ok(manifest
         .http_triggers
         .iter()

@@ -75,7 +75,7 @@ async fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Up(args) => up(args).await,
-        Command::Build { from, components } => crm_host::builder::build(&from, &components),
+        Command::Build { from, components } => crm_host::app::builder::build(&from, &components),
         Command::Migrate(args) => crm_host::migrate::run(args).await,
     };
     if let Err(e) = result {
@@ -86,7 +86,7 @@ async fn main() {
 
 async fn up(args: UpArgs) -> anyhow::Result<()> {
     if args.build {
-        crm_host::builder::build(&args.from, &[])?;
+        crm_host::app::builder::build(&args.from, &[])?;
     }
     crm_host::migrate::apply_on_start(
         &args.from,

@@ -1,7 +1,7 @@
 //! `fermyon:spin/sqlite@2.0.0` on rusqlite: labelled databases, grants, value mapping.
 
+use crate::app::runtime_config::StoreBackend;
 use crate::bindings::fermyon::spin::sqlite as spin_sql;
-use crate::runtime_config::StoreBackend;
 use crate::state::RequestState;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use std::collections::BTreeMap;

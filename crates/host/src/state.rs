@@ -1,8 +1,9 @@
 //! Per-request store data: WASI contexts, the resource table, and the
 //! component's grants.
 
+use crate::allowed_hosts::OutboundPolicy;
 use crate::app::{App, AppServices};
-use crate::outbound_http::{OutboundHooks, OutboundPolicy};
+use crate::http::outbound::OutboundHooks;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use wasmtime::StoreLimits;

@@ -1,6 +1,6 @@
 //! `crm-host build`: run each component's `build.command`, like `spin build`.
 
-use crate::manifest::Manifest;
+use crate::app::manifest::Manifest;
 use anyhow::{Context, bail};
 use std::path::Path;
 use std::process::Command;

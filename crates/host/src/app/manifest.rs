@@ -1,6 +1,6 @@
 //! spin.toml (manifest v2): parsing and validation of the parts crm-host serves.
 
-use crate::routes::RoutePattern;
+use crate::http::routes::RoutePattern;
 use anyhow::{Context, bail};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -204,7 +204,7 @@ fn validate_component(
     for (name, template) in &component.variables {
         validate_variable_name(name)
             .with_context(|| format!("`component.{id}.variables.{name}`"))?;
-        for reference in crate::template::references(template)
+        for reference in crate::variables::template::references(template)
             .with_context(|| format!("`component.{id}.variables.{name}`"))?
         {
             if !variables.contains_key(&reference) {
@@ -215,7 +215,7 @@ fn validate_component(
         }
     }
     for host in &component.allowed_outbound_hosts {
-        crate::template::references(host)
+        crate::variables::template::references(host)
             .with_context(|| format!("`component.{id}.allowed_outbound_hosts`: `{host}`"))?;
     }
     Ok(())

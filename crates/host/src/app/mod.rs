@@ -1,12 +1,16 @@
 //! A loaded application: manifest, compiled components, routes and backends.
 
+pub mod builder;
+pub mod manifest;
+pub mod runtime_config;
+
+use crate::allowed_hosts::{AllowedHost, OutboundPolicy};
+use crate::app::manifest::{ComponentDecl, Manifest};
+use crate::app::runtime_config::RuntimeConfig;
 use crate::bindings;
+use crate::http::routes::Router;
 use crate::key_value::KvRegistry;
-use crate::manifest::{ComponentDecl, Manifest};
-use crate::outbound_http::{AllowedHost, OutboundPolicy};
-use crate::postgres_pool::{PgPoolSettings, PgPools};
-use crate::routes::Router;
-use crate::runtime_config::RuntimeConfig;
+use crate::postgres::pool::{PgPoolSettings, PgPools};
 use crate::sqlite::SqliteRegistry;
 use crate::state::{ComponentContext, RequestState};
 use crate::variables::{VariableSources, Variables};
@@ -61,9 +65,10 @@ impl App {
         let runtime = RuntimeConfig::load(options.runtime_config_file.as_deref(), &state_dir)?;
         let variables = Variables::resolve(&manifest.variables, &options.variables)?;
         let linker = build_linker(&engine)?;
+        let component_ids: Vec<String> = manifest.components.keys().cloned().collect();
         let mut components = HashMap::new();
         for (id, decl) in &manifest.components {
-            let context = Arc::new(component_context(id, decl, &variables)?);
+            let context = Arc::new(component_context(id, decl, &variables, &component_ids)?);
             let pre = prepare(&engine, &linker, &manifest, id, decl)?;
             components.insert(id.clone(), Arc::new(LoadedComponent { context, pre }));
         }
@@ -130,16 +135,17 @@ fn component_context(
     id: &str,
     decl: &ComponentDecl,
     variables: &Variables,
+    component_ids: &[String],
 ) -> anyhow::Result<ComponentContext> {
     let mut allowed = Vec::new();
     for entry in &decl.allowed_outbound_hosts {
-        let rendered = variables
-            .render(entry)
-            .with_context(|| format!("`component.{id}.allowed_outbound_hosts`: `{entry}`"))?;
-        allowed.push(
-            AllowedHost::parse(&rendered)
-                .with_context(|| format!("`component.{id}.allowed_outbound_hosts`"))?,
-        );
+        let context = || format!("`component.{id}.allowed_outbound_hosts` is malformed: `{entry}`");
+        let rendered = variables.render(entry).with_context(context)?;
+        // As Spin 4: an entry whose variables leave no host is skipped, not an error.
+        if matches!(rendered.trim(), "" | "http://" | "https://") {
+            continue;
+        }
+        allowed.push(AllowedHost::parse(&rendered).with_context(context)?);
     }
     Ok(ComponentContext {
         id: id.into(),
@@ -147,6 +153,6 @@ fn component_context(
         sqlite_databases: decl.sqlite_databases.clone(),
         variables: decl.variables.clone(),
         environment: decl.environment.clone().into_iter().collect(),
-        outbound: Arc::new(OutboundPolicy { allowed }),
+        outbound: Arc::new(OutboundPolicy::new(allowed, component_ids)),
     })
 }

@@ -2,7 +2,7 @@
 //! text exposition format (PostgreSQL connection pools, per redacted address).
 
 use crate::app::App;
-use crate::postgres_pool::PgPoolStats;
+use crate::postgres::pool::PgPoolStats;
 use hyper::Response;
 use std::fmt::Write;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
@@ -49,7 +49,7 @@ const PG_POOL_GAUGES: [Gauge; 5] = [
 
 pub fn response(app: &App) -> Response<HyperOutgoingBody> {
     let body = render(&app.services.postgres.stats());
-    crate::problem::full(200, CONTENT_TYPE, body)
+    crate::http::problem::full(200, CONTENT_TYPE, body)
 }
 
 /// The exposition text: every family with its HELP and TYPE lines, one sample per pool.

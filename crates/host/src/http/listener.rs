@@ -45,7 +45,7 @@ pub async fn serve(app: Arc<App>, listener: TcpListener, mut stop: watch::Receiv
             let app = app.clone();
             async move {
                 Ok::<_, std::convert::Infallible>(
-                    crate::server::handle(app, req, client, local).await,
+                    crate::http::server::handle(app, req, client, local).await,
                 )
             }
         });

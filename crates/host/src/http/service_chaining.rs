@@ -3,7 +3,7 @@
 //! components (`route = { private = true }`) are reachable only this way.
 
 use crate::app::App;
-use crate::routes::{RouteMatch, RoutePattern};
+use crate::http::routes::{RouteMatch, RoutePattern};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use wasmtime_wasi_http::{Error as HttpError, WasiBody};
@@ -33,8 +33,9 @@ pub async fn dispatch(
     let (route, matched) = route_for(&app, id, &path);
     // Chained requests come from inside the app: no client socket.
     let nowhere = SocketAddr::from(([127, 0, 0, 1], 0));
-    let request = crate::server::with_spin_headers(request, &route, &matched, nowhere, nowhere);
-    Ok(crate::server::run_component(&app, &component, request, request_id).await)
+    let request =
+        crate::http::headers::with_spin_headers(request, &route, &matched, nowhere, nowhere);
+    Ok(crate::http::server::run_component(&app, &component, request, request_id).await)
 }
 
 /// The component's own route that matches `path`; a private component (or a

@@ -1,10 +1,15 @@
-//! Key-value stores: the backend trait, the per-app registry of labelled
-//! stores, and `fermyon:spin/key-value@2.0.0`.
+//! Key-value stores: the backend trait, the per-app registry of labelled stores and the
+//! grant check. The interfaces are `spin` (`fermyon:spin/key-value@2.0.0`) and `wasi`
+//! (`wasi:keyvalue@0.2.0-draft2`); the backends `sqlite` (Spin's `type = "spin"`) and `redis`.
 
-use crate::bindings::fermyon::spin::key_value as spin_kv;
-use crate::key_value_redis::RedisKeyValue;
-use crate::key_value_sqlite::SqliteKeyValue;
-use crate::runtime_config::StoreBackend;
+pub(crate) mod redis;
+mod spin;
+pub(crate) mod sqlite;
+pub(crate) mod wasi;
+
+use crate::app::runtime_config::StoreBackend;
+use crate::key_value::redis::RedisKeyValue;
+use crate::key_value::sqlite::SqliteKeyValue;
 use crate::state::RequestState;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -110,59 +115,4 @@ pub enum KvOpenError {
     AccessDenied,
     NoSuchStore,
     Other(String),
-}
-
-impl From<KvOpenError> for spin_kv::Error {
-    fn from(e: KvOpenError) -> Self {
-        match e {
-            KvOpenError::AccessDenied => spin_kv::Error::AccessDenied,
-            KvOpenError::NoSuchStore => spin_kv::Error::NoSuchStore,
-            KvOpenError::Other(msg) => spin_kv::Error::Other(msg),
-        }
-    }
-}
-
-type SpinResult<T> = wasmtime::Result<Result<T, spin_kv::Error>>;
-
-impl spin_kv::Host for RequestState {}
-
-impl spin_kv::HostStore for RequestState {
-    async fn open(&mut self, label: String) -> SpinResult<Resource<KvHandle>> {
-        Ok(self.open_kv(&label).await.map_err(Into::into))
-    }
-
-    async fn get(&mut self, this: Resource<KvHandle>, key: String) -> SpinResult<Option<Vec<u8>>> {
-        let store = self.kv_store(&this)?;
-        Ok(store.get(&key).await.map_err(spin_kv::Error::Other))
-    }
-
-    async fn set(
-        &mut self,
-        this: Resource<KvHandle>,
-        key: String,
-        value: Vec<u8>,
-    ) -> SpinResult<()> {
-        let store = self.kv_store(&this)?;
-        Ok(store.set(&key, value).await.map_err(spin_kv::Error::Other))
-    }
-
-    async fn delete(&mut self, this: Resource<KvHandle>, key: String) -> SpinResult<()> {
-        let store = self.kv_store(&this)?;
-        Ok(store.delete(&key).await.map_err(spin_kv::Error::Other))
-    }
-
-    async fn exists(&mut self, this: Resource<KvHandle>, key: String) -> SpinResult<bool> {
-        let store = self.kv_store(&this)?;
-        Ok(store.exists(&key).await.map_err(spin_kv::Error::Other))
-    }
-
-    async fn get_keys(&mut self, this: Resource<KvHandle>) -> SpinResult<Vec<String>> {
-        let store = self.kv_store(&this)?;
-        Ok(store.keys().await.map_err(spin_kv::Error::Other))
-    }
-
-    async fn drop(&mut self, this: Resource<KvHandle>) -> wasmtime::Result<()> {
-        self.table.delete(this)?;
-        Ok(())
-    }
 }

@@ -1,7 +1,7 @@
 //! Which database `crm-host migrate` works on, and connections to it (SQLite or PostgreSQL).
 
-use crate::manifest::Manifest;
-use crate::runtime_config::{RuntimeConfig, StoreBackend};
+use crate::app::manifest::Manifest;
+use crate::app::runtime_config::{RuntimeConfig, StoreBackend};
 use anyhow::{Context, bail};
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgConnection};

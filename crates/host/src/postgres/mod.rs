@@ -6,12 +6,16 @@
 // value to the guest, so boxing it here would only add conversions.
 #![allow(clippy::result_large_err)]
 
+pub mod address;
+pub mod pool;
+pub mod types;
+pub mod wire;
+
 use crate::bindings::spin::postgres::postgres as pg;
-use crate::postgres_address;
-use crate::postgres_types::{self, SqlParameter};
 use crate::state::RequestState;
 use std::sync::Arc;
 use tokio_postgres::types::ToSql;
+use types::SqlParameter;
 use wasmtime::component::Resource;
 
 /// An open connection, as the guest's `connection` resource: a pooled client
@@ -27,9 +31,13 @@ type PgResult<T> = wasmtime::Result<Result<T, pg::Error>>;
 impl RequestState {
     /// Refuse an address that reaches a host the component was not granted.
     fn ensure_pg_allowed(&self, config: &tokio_postgres::Config) -> Result<(), pg::Error> {
-        let targets = postgres_address::targets(config).map_err(pg::Error::ConnectionFailed)?;
+        let targets = address::targets(config).map_err(pg::Error::ConnectionFailed)?;
         for (host, port) in targets {
-            if !self.component.outbound.allows("postgres", &host, port) {
+            if !self
+                .component
+                .outbound
+                .allows_url(&format!("{host}:{port}"), "postgres")
+            {
                 crate::log::warn(
                     "postgres connection denied: host not in allowed_outbound_hosts",
                     &[
@@ -47,9 +55,9 @@ impl RequestState {
     }
 
     async fn open_pg(&mut self, address: &str) -> Result<PgConnection, pg::Error> {
-        let config = postgres_address::parse(address).map_err(pg::Error::ConnectionFailed)?;
+        let config = address::parse(address).map_err(pg::Error::ConnectionFailed)?;
         self.ensure_pg_allowed(&config)?;
-        let label = postgres_address::redact(address);
+        let label = address::redact(address);
         match self.app.postgres.acquire(address, config).await {
             Ok(client) => Ok(PgConnection {
                 client: Arc::new(client),
@@ -95,8 +103,7 @@ fn bind(
         .iter()
         .enumerate()
         .map(|(i, p)| {
-            postgres_types::parameter(p)
-                .map_err(|e| malformed(format!("parameter ${}: {e}", i + 1)))
+            types::parameter(p).map_err(|e| malformed(format!("parameter ${}: {e}", i + 1)))
         })
         .collect()
 }
@@ -124,13 +131,13 @@ async fn run_query(
             .iter()
             .map(|c| pg::Column {
                 name: c.name().to_owned(),
-                data_type: postgres_types::column_type(c.type_()),
+                data_type: types::column_type(c.type_()),
             })
             .collect()
     });
     let rows = rows
         .iter()
-        .map(postgres_types::row_values)
+        .map(types::row_values)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| pg::Error::QueryFailed(pg::QueryError::Text(format!("{e:?}"))))?;
     Ok(pg::RowSet { columns, rows })

@@ -2,7 +2,7 @@
 //! whole application, with a bounded wait for a free connection, TLS choice,
 //! and gauges for metrics.
 
-use crate::postgres_address;
+use crate::postgres::address;
 use deadpool_postgres::{
     Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime, TimeoutType,
 };
@@ -125,7 +125,7 @@ impl PgPools {
             .map(|(address, pool)| {
                 let status = pool.status();
                 PgPoolStats {
-                    address: postgres_address::redact(address),
+                    address: address::redact(address),
                     max_size: status.max_size,
                     size: status.size,
                     available: status.available,
@@ -145,7 +145,7 @@ impl PgPools {
 fn uses_tls(config: &tokio_postgres::Config) -> bool {
     match config.get_ssl_mode() {
         SslMode::Disable => false,
-        SslMode::Prefer => !postgres_address::is_loopback_only(config),
+        SslMode::Prefer => !address::is_loopback_only(config),
         _ => true,
     }
 }

@@ -7,7 +7,7 @@
 use crate::bindings::spin::postgres::postgres::{
     DbDataType, DbValue, ParameterValue, RangeBoundKind,
 };
-use crate::postgres_wire::{Interval, Null, RangeDecimal, Raw};
+use crate::postgres::wire::{Interval, Null, RangeDecimal, Raw};
 use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 use postgres_range::{BoundSided, BoundType, Normalizable, Range, RangeBound};
 use rust_decimal::Decimal;

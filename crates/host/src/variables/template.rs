@@ -19,7 +19,7 @@ fn parts(template: &str) -> anyhow::Result<Vec<Part<'_>>> {
             bail!("unterminated `{{{{` in template `{template}`");
         };
         let name = after[..end].trim();
-        crate::manifest::validate_variable_name(name)?;
+        crate::app::manifest::validate_variable_name(name)?;
         parts.push(Part::Variable(name));
         rest = &after[end + 2..];
     }
