@@ -5,7 +5,9 @@
 
 /// A database created for one test and dropped when this value is dropped.
 pub struct PgDatabase {
-    /// Connection URL of the fresh database.
+    /// Connection URL of the fresh database, as the app is given it: with
+    /// `sslmode=disable` unless `CRM_TEST_POSTGRES_URL` names an sslmode (see
+    /// [`for_the_app`]).
     pub url: String,
     admin_url: String,
     name: String,
@@ -48,10 +50,51 @@ pub fn with_database(url: &str, database: &str) -> String {
     out
 }
 
+/// `url` as the tests hand it to an app: with `sslmode=disable` appended when it names
+/// no sslmode. As on Spin, crm-host offers TLS unless `sslmode=disable` and verifies
+/// the server's certificate against the system roots, so the default (`prefer`) fails
+/// against a local server with a self-signed certificate (Debian's snakeoil one, say).
+/// A URL that chooses its own sslmode is left alone.
+pub fn for_the_app(url: &str) -> String {
+    if url.contains("sslmode=") {
+        return url.to_owned();
+    }
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}sslmode=disable")
+}
+
+/// `url` with the query parameter `key` set to `value` (added, or replaced).
+pub fn with_param(url: &str, key: &str, value: &str) -> String {
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let prefix = format!("{key}=");
+    let mut pairs: Vec<String> = query
+        .split('&')
+        .filter(|pair| !pair.is_empty() && !pair.starts_with(&prefix))
+        .map(str::to_owned)
+        .collect();
+    pairs.push(format!("{key}={value}"));
+    format!("{base}?{}", pairs.join("&"))
+}
+
+/// `url` without the query parameter `key`.
+pub fn without_param(url: &str, key: &str) -> String {
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let prefix = format!("{key}=");
+    let pairs: Vec<&str> = query
+        .split('&')
+        .filter(|pair| !pair.is_empty() && !pair.starts_with(&prefix))
+        .collect();
+    if pairs.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", pairs.join("&"))
+    }
+}
+
 impl PgDatabase {
     /// A fresh, empty database, or `None` (after a notice) when PostgreSQL is not configured.
     pub async fn create() -> Option<PgDatabase> {
-        let admin_url = backend_url("CRM_TEST_POSTGRES_URL")?;
+        let admin_url = for_the_app(&backend_url("CRM_TEST_POSTGRES_URL")?);
         let name = format!("crm_test_{}", uuid::Uuid::new_v4().simple());
         let admin = connect(&admin_url).await;
         admin
@@ -69,6 +112,14 @@ impl PgDatabase {
     pub async fn client(&self) -> tokio_postgres::Client {
         connect(&self.url).await
     }
+
+    /// This database reached through the host name `host` instead (same port).
+    pub fn reached_as(mut self, host: &str) -> PgDatabase {
+        let granted = host_port(&self.url);
+        let port = granted.rsplit_once(':').map_or("5432", |(_, port)| port);
+        self.url = with_server(&self.url, &format!("{host}:{port}"));
+        self
+    }
 }
 
 async fn connect(url: &str) -> tokio_postgres::Client {
@@ -77,6 +128,16 @@ async fn connect(url: &str) -> tokio_postgres::Client {
         .unwrap_or_else(|e| panic!("connect to {url}: {e}"));
     tokio::spawn(connection);
     client
+}
+
+/// A postgres URL with its `host[:port]` replaced by `server`.
+pub fn with_server(url: &str, server: &str) -> String {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let end = url[start..]
+        .find(['/', '?'])
+        .map_or(url.len(), |i| i + start);
+    let host_start = url[start..end].rfind('@').map_or(start, |i| i + start + 1);
+    format!("{}{server}{}", &url[..host_start], &url[end..])
 }
 
 impl Drop for PgDatabase {

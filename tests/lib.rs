@@ -2,6 +2,7 @@
 //! on 127.0.0.1:0 with a temp state dir, and talk HTTP to it.
 
 pub mod backends;
+pub mod redis_server;
 
 use anyhow::Context;
 use crm_host::{RunningServer, UpOptions, VariableSources};
@@ -59,6 +60,8 @@ pub enum Manifest {
     App,
     /// tests/fixtures/spin.toml: probe components for host behaviour.
     Fixtures,
+    /// tests/conformance/spin.toml: the points where crm-host must answer as Spin does.
+    Conformance,
 }
 
 /// A change to the manifest (as TOML) before it is served.
@@ -73,6 +76,8 @@ pub struct AppBuilder {
     runtime_config: Option<String>,
     edit_manifest: Option<ManifestEdit>,
     pg_pool: crm_host::PgPoolSettings,
+    limits: crm_host::Limits,
+    admin: bool,
     /// Apply the repository's migrations before starting (the app manifest's default).
     migrate: bool,
     /// The PostgreSQL database the app is pointed at by `backends`, to migrate too.
@@ -82,6 +87,8 @@ pub struct AppBuilder {
 /// A running crm-host and what the test needs to reach it.
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// The admin listener (`/metrics`), when the builder asked for one.
+    pub admin_addr: Option<SocketAddr>,
     pub client: reqwest::Client,
     pub dir: tempfile::TempDir,
     server: Option<RunningServer>,
@@ -101,6 +108,8 @@ pub fn app(manifest: Manifest) -> AppBuilder {
         runtime_config: None,
         edit_manifest: None,
         pg_pool: crm_host::PgPoolSettings::default(),
+        limits: crm_host::Limits::default(),
+        admin: false,
         migrate: matches!(manifest, Manifest::App),
         postgres_url: None,
     }
@@ -137,17 +146,40 @@ impl AppBuilder {
         self
     }
 
-    /// Serve on `set`: for PostgreSQL + Redis, the app's `database_url`,
-    /// `database_host` and `key_value_backend` variables and a Redis runtime config.
+    /// Change the listener's limits (request timeout, caps, body size).
+    pub fn limits(mut self, change: impl FnOnce(&mut crm_host::Limits)) -> Self {
+        change(&mut self.limits);
+        self
+    }
+
+    /// Also start the admin listener (`GET /metrics`) on an ephemeral port.
+    pub fn admin(mut self) -> Self {
+        self.admin = true;
+        self
+    }
+
+    /// Grant the PostgreSQL server of `url`: the `host:port` of `url` goes into the
+    /// variable the manifest templates into `allowed_outbound_hosts` (`pg_host` in the
+    /// fixture app, `database_host` in the app). Every test that points an app at
+    /// PostgreSQL grants it through here.
+    pub fn postgres_grant(mut self, url: &str) -> Self {
+        let variable = match self.manifest {
+            Manifest::Fixtures | Manifest::Conformance => "SPIN_VARIABLE_PG_HOST",
+            Manifest::App => "SPIN_VARIABLE_DATABASE_HOST",
+        };
+        self.env.push((variable.into(), backends::host_port(url)));
+        self
+    }
+
+    /// Serve on `set`: for PostgreSQL + Redis, the app's `database_url` and
+    /// `key_value_backend` variables, the grant of the server (`postgres_grant`) and a
+    /// Redis runtime config.
     pub fn backends(mut self, set: &backends::BackendSet) -> Self {
         if let backends::BackendSet::PostgresRedis { db, redis_url } = set {
+            self = self.postgres_grant(&db.url);
             self.postgres_url = Some(db.url.clone());
             self.env
                 .push(("SPIN_VARIABLE_DATABASE_URL".into(), db.url.clone()));
-            self.env.push((
-                "SPIN_VARIABLE_DATABASE_HOST".into(),
-                backends::host_port(&db.url),
-            ));
             self.env
                 .push(("SPIN_VARIABLE_KEY_VALUE_BACKEND".into(), "redis".into()));
             self.runtime_config = Some(format!(
@@ -208,6 +240,8 @@ impl AppBuilder {
             cache_dir: Some(test_target_dir().join("module-cache")),
             pg_pool_size: self.pg_pool.max_size,
             pg_pool_wait: self.pg_pool.wait,
+            limits: self.limits,
+            admin_listen: self.admin.then(|| SocketAddr::from(([127, 0, 0, 1], 0))),
         };
         if self.migrate {
             migrate_app(
@@ -221,6 +255,7 @@ impl AppBuilder {
         let server = crm_host::start(options).await?;
         Ok(TestApp {
             addr: server.local_addr,
+            admin_addr: server.admin_addr,
             client: reqwest::Client::new(),
             dir,
             server: Some(server),
@@ -262,6 +297,7 @@ pub fn write_manifest(
     let source = match manifest {
         Manifest::App => repo_root().join("spin.toml"),
         Manifest::Fixtures => repo_root().join("tests/fixtures/spin.toml"),
+        Manifest::Conformance => repo_root().join("tests/conformance/spin.toml"),
     };
     let text = std::fs::read_to_string(&source)
         .with_context(|| format!("reading {}", source.display()))?;
@@ -324,6 +360,19 @@ impl TestApp {
         assert_eq!(status, 200, "POST {path}: {text}");
         serde_json::from_str(&text)
             .unwrap_or_else(|e| panic!("POST {path}: not JSON ({e}): {text}"))
+    }
+
+    /// The admin listener's `/metrics` text; panics when the app has no admin listener.
+    pub async fn metrics(&self) -> String {
+        let admin = self.admin_addr.expect("start the app with .admin()");
+        let response = self
+            .client
+            .get(format!("http://{admin}/metrics"))
+            .send()
+            .await
+            .expect("metrics request");
+        assert_eq!(response.status(), 200);
+        response.text().await.expect("metrics body")
     }
 
     /// Gauges of the host's PostgreSQL pools (`RunningServer::postgres_pool_stats`).

@@ -1,6 +1,7 @@
 //! The health component on the application's own spin.toml, on every backend set.
 
 use crm_tests::backends::{BackendSet, backend_sets};
+use crm_tests::redis_server::OwnRedis;
 use crm_tests::{Manifest, app};
 
 #[tokio::test]
@@ -32,6 +33,66 @@ async fn health_reports_every_check_passing_with_its_backend() {
         assert_eq!(body["checks"]["database"]["backend"], db, "{body}");
         assert_eq!(body["checks"]["key_value"]["backend"], kv, "{body}");
         assert_eq!(body["checks"]["migrations"]["pending"], 0, "{body}");
+    }
+}
+
+#[tokio::test]
+async fn the_key_value_check_really_goes_through_the_configured_backend() {
+    // `checks.key_value.backend` only echoes a variable; prove the store by its traffic.
+    let Some(redis) = OwnRedis::start() else {
+        return;
+    };
+    let on_redis = app(Manifest::App)
+        .runtime_config(&format!(
+            "[key_value_store.default]\ntype = \"redis\"\nurl = \"{}\"\n",
+            redis.url()
+        ))
+        .env("SPIN_VARIABLE_KEY_VALUE_BACKEND", "redis")
+        .start()
+        .await;
+    let before = redis.calls("set").await;
+    assert_eq!(on_redis.get("/health").await.status(), 200);
+    assert!(
+        redis.calls("set").await > before,
+        "the check wrote to Redis"
+    );
+    assert!(redis.calls("get").await > 0, "and read it back from Redis");
+
+    let on_sqlite = app(Manifest::App).start().await;
+    let writes = redis.calls("set").await;
+    assert_eq!(on_sqlite.get("/health").await.status(), 200);
+    assert_eq!(
+        redis.calls("set").await,
+        writes,
+        "the SQLite app never touches Redis"
+    );
+    let kv_file = on_sqlite.dir.path().join(".spin/sqlite_key_value.db");
+    let tables: String = rusqlite::Connection::open(&kv_file)
+        .and_then(|c| {
+            c.query_row(
+                "SELECT group_concat(name) FROM sqlite_master WHERE type = 'table'",
+                [],
+                |r| r.get(0),
+            )
+        })
+        .unwrap_or_else(|e| panic!("{}: {e}", kv_file.display()));
+    assert!(tables.contains("spin_key_value"), "{tables}");
+}
+
+#[tokio::test]
+async fn unmatched_paths_get_the_apps_problem_json_404_not_spins_empty_one() {
+    let app = app(Manifest::App).start().await;
+    for path in ["/nope", "/", "/api/nothing/here", "/healthz"] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), 404, "{path}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json",
+            "{path}"
+        );
+        assert!(response.headers().contains_key("x-request-id"), "{path}");
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["status"], 404, "{path}: {body}");
     }
 }
 

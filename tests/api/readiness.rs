@@ -1,60 +1,12 @@
 //! Readiness follows the key-value backend: a Redis of the test's own is stopped and
 //! restarted under a running app.
 
-use crm_tests::backends::in_ci;
+use crm_tests::redis_server::OwnRedis;
 use crm_tests::{Manifest, TestApp, app};
 use std::time::Duration;
 
 fn redis_config(url: &str) -> String {
     format!("[key_value_store.default]\ntype = \"redis\"\nurl = \"{url}\"\n")
-}
-
-/// A redis-server of the test's own, so it can be stopped without disturbing others.
-struct OwnRedis {
-    port: u16,
-    child: Option<std::process::Child>,
-}
-
-impl OwnRedis {
-    fn start(port: u16) -> Option<OwnRedis> {
-        let child = std::process::Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(std::process::Stdio::null())
-            .spawn();
-        match child {
-            Ok(child) => Some(OwnRedis {
-                port,
-                child: Some(child),
-            }),
-            Err(e) if in_ci() => panic!("cannot start redis-server ({e}) and CI=true"),
-            Err(e) => {
-                eprintln!("notice: cannot start redis-server ({e}): skipping this case");
-                None
-            }
-        }
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-impl Drop for OwnRedis {
-    fn drop(&mut self) {
-        self.stop();
-    }
 }
 
 async fn ready_status(app: &TestApp) -> u16 {
@@ -76,15 +28,10 @@ async fn wait_for_ready(app: &TestApp, want: u16) -> u16 {
 
 #[tokio::test]
 async fn readiness_follows_redis_going_away_and_coming_back() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let Some(mut redis) = OwnRedis::start(port) else {
+    let Some(mut redis) = OwnRedis::start() else {
         return;
     };
-    let url = format!("redis://127.0.0.1:{}", redis.port);
+    let url = redis.url();
     let app = app(Manifest::App)
         .runtime_config(&redis_config(&url))
         .start()
@@ -100,7 +47,7 @@ async fn readiness_follows_redis_going_away_and_coming_back() {
     let body: serde_json::Value = app.get("/health/ready").await.json().await.unwrap();
     assert_eq!(body["checks"]["key_value"]["status"], "fail", "{body}");
 
-    let _redis_again = OwnRedis::start(port).expect("redis restarts");
+    redis.restart();
     assert_eq!(
         wait_for_ready(&app, 200).await,
         200,

@@ -39,26 +39,59 @@ async fn ungranted_sqlite_database_is_access_denied() {
     );
 }
 
+/// Grant `probe` one more label of `kind` (`key_value_stores` or `sqlite_databases`).
+fn grant_ghost(kind: &'static str) -> impl FnOnce(&mut toml::Table) {
+    move |m: &mut toml::Table| {
+        let probe = m["component"]["probe"].as_table_mut().unwrap();
+        probe.insert(
+            kind.into(),
+            toml::Value::Array(vec!["default".into(), "ghost".into()]),
+        );
+    }
+}
+
 #[tokio::test]
-async fn granted_but_unconfigured_labels_are_no_such_store() {
+async fn a_granted_label_the_runtime_config_does_not_define_stops_the_app_at_load() {
+    // As `spin up` (crates/factor-key-value, crates/factor-sqlite): not a per-request error.
+    for (kind, want) in [
+        (
+            "key_value_stores",
+            r#"unknown key_value_stores label "ghost" for component "probe""#,
+        ),
+        (
+            "sqlite_databases",
+            "One or more components use SQLite databases which are not defined.",
+        ),
+    ] {
+        let err = fixtures()
+            .edit_manifest(grant_ghost(kind))
+            .try_start()
+            .await
+            .err()
+            .unwrap_or_else(|| panic!("{kind}: start-up must fail"));
+        let message = format!("{err:#}");
+        assert!(message.contains(want), "{kind}: {message}");
+        if kind == "sqlite_databases" {
+            assert!(
+                message.contains("- Component probe uses database 'ghost'"),
+                "{message}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_label_the_runtime_config_defines_but_the_component_was_not_granted_is_denied() {
     let app = fixtures()
-        .edit_manifest(|m| {
-            let probe = m["component"]["probe"].as_table_mut().unwrap();
-            probe.insert(
-                "key_value_stores".into(),
-                toml::Value::Array(vec!["default".into(), "ghost".into()]),
-            );
-            probe.insert(
-                "sqlite_databases".into(),
-                toml::Value::Array(vec!["default".into(), "ghost".into()]),
-            );
-        })
+        .runtime_config(
+            "[key_value_store.ghost]\ntype = \"spin\"\npath = \"ghost.db\"\n\n[sqlite_database.ghost]\ntype = \"spin\"\npath = \"ghost-db.db\"\n",
+        )
         .start()
         .await;
     let kv = app.get_json("/probe/kv/open?store=ghost").await;
-    assert!(error_of(&kv).contains("NoSuchStore"), "{kv}");
+    assert!(error_of(&kv).contains("AccessDenied"), "{kv}");
     let db = app.get_json("/probe/sqlite/open?db=ghost").await;
-    assert!(error_of(&db).contains("NoSuchDatabase"), "{db}");
+    assert!(error_of(&db).contains("AccessDenied"), "{db}");
 }
 
 #[tokio::test]

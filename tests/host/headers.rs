@@ -32,17 +32,22 @@ async fn route_parameters_arrive_as_path_match_headers() {
 }
 
 #[tokio::test]
-async fn client_sent_spin_headers_are_replaced() {
+async fn client_sent_spin_headers_never_hide_spins_values() {
+    // Spin keeps the client's `spin-*` values and appends its own; spin-sdk's `Request`
+    // keeps the last value of a repeated header, so a component sees Spin's.
     let app = fixtures().start().await;
     let response = app
         .client
         .get(app.url("/probe/x"))
         .header("spin-path-info", "/forged")
         .header("spin-component-route", "/forged")
+        .header("spin-client-addr", "6.6.6.6:666")
         .send()
         .await
         .unwrap();
     let echo: serde_json::Value = response.json().await.unwrap();
     assert_eq!(echo["headers"]["spin-path-info"], "/x");
     assert_eq!(echo["headers"]["spin-component-route"], "/probe");
+    let client = echo["headers"]["spin-client-addr"].as_str().unwrap();
+    assert!(client.starts_with("127.0.0.1:"), "{client}");
 }

@@ -96,11 +96,14 @@ async fn one_hundred_concurrent_increments_count_exactly_one_hundred() {
             "{}: every increment saw a distinct value",
             set.name()
         );
-        assert_eq!(
-            app.get_json(&format!("/probe/wasi-kv/get?store=default&key={key}"))
-                .await["value"],
-            "100"
-        );
+        let stored = app
+            .get_json(&format!("/probe/wasi-kv/get?store=default&key={key}"))
+            .await;
+        let want = match set {
+            BackendSet::Sqlite => "6400000000000000",
+            BackendSet::PostgresRedis { .. } => "313030",
+        };
+        assert_eq!(stored["hex"], want, "{}: {stored}", set.name());
     }
 }
 
@@ -109,6 +112,9 @@ async fn concurrent_compare_and_swap_loses_no_update() {
     for set in backend_sets().await {
         let app = probe_on(&set).await;
         let key = format!("{}cas", unique_prefix());
+        // CAS from an absent key is an upsert on Spin's SQLite store: start from a value.
+        app.post_json(&format!("/probe/kv/set?store=default&key={key}"), "0")
+            .await;
         let results = concurrently(
             &app,
             &format!("/probe/wasi-kv/cas-incr?store=default&key={key}"),
@@ -125,6 +131,110 @@ async fn concurrent_compare_and_swap_loses_no_update() {
             "{}",
             set.name()
         );
+    }
+}
+
+#[tokio::test]
+async fn increment_keeps_each_backends_counter_format_as_spin_does() {
+    for set in backend_sets().await {
+        let app = probe_on(&set).await;
+        let key = format!("{}n", unique_prefix());
+        let incr = app
+            .get_json(&format!(
+                "/probe/wasi-kv/incr?store=default&key={key}&delta=5"
+            ))
+            .await;
+        assert_eq!(incr["value"], 5, "{}: {incr}", set.name());
+        let stored = app
+            .get_json(&format!("/probe/wasi-kv/get?store=default&key={key}"))
+            .await;
+        let want = match set {
+            // crates/key-value-spin: an 8-byte little-endian i64.
+            BackendSet::Sqlite => "0500000000000000",
+            // crates/key-value-redis: INCRBY's decimal text.
+            BackendSet::PostgresRedis { .. } => "35",
+        };
+        assert_eq!(stored["hex"], want, "{}: {stored}", set.name());
+    }
+}
+
+#[tokio::test]
+async fn incrementing_a_value_that_is_no_counter_fails_the_request_on_the_sqlite_store() {
+    // Spin panics on a value that is not 8 bytes; crm-host traps the guest: an empty 500.
+    let app = fixtures().start().await;
+    let key = format!("{}text", unique_prefix());
+    app.post_json(&format!("/probe/kv/set?store=default&key={key}"), "5")
+        .await;
+    let response = app
+        .get(&format!("/probe/wasi-kv/incr?store=default&key={key}"))
+        .await;
+    assert_eq!(response.status(), 500);
+    assert_eq!(response.text().await.unwrap(), "");
+    let other = format!("{}fresh", unique_prefix());
+    let fresh = app
+        .get_json(&format!("/probe/wasi-kv/incr?store=default&key={other}"))
+        .await;
+    assert_eq!(fresh["value"], 1, "the store still works: {fresh}");
+}
+
+#[tokio::test]
+async fn get_many_leaves_out_missing_keys_and_list_keys_refuses_a_cursor() {
+    for set in backend_sets().await {
+        let app = probe_on(&set).await;
+        let p = unique_prefix();
+        app.post_json(&format!("/probe/kv/set?store=default&key={p}a"), "1")
+            .await;
+        let many = app
+            .get_json(&format!(
+                "/probe/wasi-kv/get-many?store=default&keys={p}a,{p}missing,{p}a"
+            ))
+            .await;
+        assert_eq!(
+            many["found"],
+            serde_json::json!([[format!("{p}a"), "1"]]),
+            "{}",
+            set.name()
+        );
+        let listed = app
+            .get_json("/probe/wasi-kv/list?store=default&cursor=anything")
+            .await;
+        assert!(
+            listed["error"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("list_keys: cursor not supported"),
+            "{}: {listed}",
+            set.name()
+        );
+    }
+}
+
+#[tokio::test]
+async fn compare_and_swap_begun_on_an_absent_key_behaves_as_each_spin_store() {
+    for set in backend_sets().await {
+        let app = probe_on(&set).await;
+        let key = format!("{}absent", unique_prefix());
+        let body = app
+            .get_json(&format!(
+                "/probe/wasi-kv/cas-absent?store=default&key={key}"
+            ))
+            .await;
+        assert_eq!(
+            body["seen"],
+            serde_json::Value::Null,
+            "{}: {body}",
+            set.name()
+        );
+        let want = match set {
+            // Spin's SQLite store upserts when the value read was absent.
+            BackendSet::Sqlite => serde_json::json!({"swapped": true, "after": "swapped"}),
+            // Redis watches the key: the write in between makes the swap fail.
+            BackendSet::PostgresRedis { .. } => {
+                serde_json::json!({"swapped": false, "after": "written-meanwhile"})
+            }
+        };
+        assert_eq!(body["swapped"], want["swapped"], "{}: {body}", set.name());
+        assert_eq!(body["after"], want["after"], "{}: {body}", set.name());
     }
 }
 

@@ -4,6 +4,7 @@
 mod chaining;
 mod grants;
 mod headers;
+mod hostile;
 mod key_value;
 mod outbound;
 mod platform_db;

@@ -1,25 +1,25 @@
-//! `spin:postgres/postgres@4.0.0`: statements, grants, server errors and TLS.
-//! Value types, conversion errors and pooling are in `postgres/`. Each test gets a fresh database (or skips
-//! with a notice when `CRM_TEST_POSTGRES_URL` is unset outside CI).
+//! `spin:postgres/postgres@4.0.0`: statements and server errors. Grants, TLS, value
+//! types, conversion errors, pooling, transactions left open and the result cap are in
+//! `postgres/`. Each test gets a fresh database (or skips with a notice when
+//! `CRM_TEST_POSTGRES_URL` is unset outside CI).
 
 mod conversion_errors;
+mod grants;
+mod limits;
 mod pool;
+mod tls;
+mod transactions;
 mod types;
 
 use crm_tests::backends::PgDatabase;
-pub(crate) use crm_tests::backends::host_port;
 use crm_tests::{TestApp, fixtures};
 use serde_json::{Value, json};
-use std::time::Duration;
 
 const JSON: &str = "application/json";
 
 /// The fixture app with the probe granted `db`'s server.
 async fn start(db: &PgDatabase) -> TestApp {
-    fixtures()
-        .variable("pg_host", &host_port(&db.url))
-        .start()
-        .await
+    fixtures().postgres_grant(&db.url).start().await
 }
 
 /// POST a probe pg op (`/probe/pg/query`, `/denied/pg/exec`, ...) for `addr`;
@@ -152,69 +152,4 @@ async fn a_syntax_error_is_reported_as_query_failed_with_sqlstate_42601() {
         assert!(error.contains(r#"code: "42601""#), "{path}: {error}");
         assert!(error.contains(r#"severity: "ERROR""#), "{path}: {error}");
     }
-}
-
-#[tokio::test]
-async fn hosts_not_granted_are_refused_without_connecting() {
-    let Some(db) = PgDatabase::create().await else {
-        return;
-    };
-    let app = start(&db).await;
-    let trap = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let trap_port = trap.local_addr().unwrap().port();
-    let granted = host_port(&db.url);
-
-    for (path, addr, refused, why) in [
-        (
-            "/denied/pg/query",
-            db.url.clone(),
-            format!("postgres://{granted}"),
-            "a component without grants",
-        ),
-        (
-            "/probe/pg/query",
-            format!("postgres://postgres@127.0.0.1:{trap_port}/x"),
-            format!("postgres://127.0.0.1:{trap_port}"),
-            "a port not granted",
-        ),
-        (
-            "/probe/pg/query",
-            format!("host=127.0.0.1 port={trap_port} user=postgres"),
-            format!("postgres://127.0.0.1:{trap_port}"),
-            "a port not granted, key=value form",
-        ),
-    ] {
-        let body = pg(&app, path, &addr, "SELECT 1").await;
-
-        let want = format!(r#"Error::ConnectionFailed("address {refused} is not permitted")"#);
-        assert_eq!(error_of(&body), want, "{why}");
-    }
-    let connected = tokio::time::timeout(Duration::from_millis(200), trap.accept()).await;
-    assert!(
-        connected.is_err(),
-        "the host connected to a port it was not granted"
-    );
-    assert_eq!(
-        app.postgres_pool_stats(),
-        vec![],
-        "no pool for refused addresses"
-    );
-}
-
-#[tokio::test]
-async fn sslmode_require_insists_on_verified_tls_even_on_loopback() {
-    let Some(db) = PgDatabase::create().await else {
-        return;
-    };
-    let app = start(&db).await;
-    let sep = if db.url.contains('?') { '&' } else { '?' };
-    let addr = format!("{}{sep}sslmode=require", db.url);
-
-    let body = pg(&app, "/probe/pg/query", &addr, "SELECT 1").await;
-
-    // Either the server declines TLS or its certificate is not publicly trusted:
-    // both prove the TLS path was taken instead of plain TCP.
-    let error = error_of(&body);
-    assert!(error.starts_with("Error::ConnectionFailed("), "{error}");
-    assert!(error.contains("kind: Tls"), "{error}");
 }

@@ -5,7 +5,7 @@ use futures::future::join_all;
 use std::time::Duration;
 
 #[tokio::test]
-async fn a_trap_is_a_500_problem_and_the_next_request_is_served() {
+async fn a_trap_is_spins_empty_500_and_the_next_request_is_served() {
     let app = fixtures().start().await;
     let response = app
         .client
@@ -15,18 +15,12 @@ async fn a_trap_is_a_500_problem_and_the_next_request_is_served() {
         .await
         .unwrap();
     assert_eq!(response.status(), 500);
+    assert!(response.headers().get("content-type").is_none());
     assert_eq!(
-        response.headers()["content-type"],
-        "application/problem+json"
+        response.text().await.unwrap(),
+        "",
+        "no internals in the body"
     );
-    assert_eq!(response.headers()["x-request-id"], "trap-1");
-    let body: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(body["status"], 500);
-    assert!(
-        !body.to_string().contains("panic"),
-        "no internals in the body: {body}"
-    );
-    assert_eq!(body["instance"], "urn:request-id:trap-1", "{body}");
 
     let next = app.get("/probe/after").await;
     assert_eq!(next.status(), 200);

@@ -12,6 +12,8 @@ async fn routes_follow_spin_precedence() {
         ("/match/other/deep", "/match/...", "/other/deep"),
         ("/match/deeper", "/match/deeper/...", ""),
         ("/match/deeper/x/y", "/match/deeper/...", "/x/y"),
+        ("/match/deeper/x/", "/match/deeper/...", "/x/"),
+        ("/match/deeper/", "/match/deeper/...", "/"),
         ("/users/42/profile", "/users/:id/profile", ""),
         ("/catch/anything", "/catch/...", "/anything"),
     ] {
@@ -26,23 +28,24 @@ async fn routes_follow_spin_precedence() {
 }
 
 #[tokio::test]
-async fn unknown_routes_are_404_problem_json() {
+async fn unknown_routes_are_spins_empty_404() {
+    // Spin's own 404 (crates/trigger-http/src/server.rs `not_found`): no body, no
+    // content type. The app's problem+json 404 comes from its `/...` route instead.
     let app = fixtures().start().await;
-    for path in ["/nope", "/users/42", "/users//profile", "/matc", "/"] {
+    for path in ["/nope", "/users/42", "/matc", "/", "/.well-known/spin/nope"] {
         let response = app.get(path).await;
         assert_eq!(response.status(), 404, "{path}");
-        assert_eq!(
-            response.headers()["content-type"],
-            "application/problem+json",
-            "{path}"
-        );
-        let body: serde_json::Value = response.json().await.unwrap();
-        assert_eq!(body["status"], 404, "{path}");
-        assert!(
-            body["type"].as_str().unwrap().ends_with("/not-found"),
-            "{path}: {body}"
-        );
+        assert!(response.headers().get("content-type").is_none(), "{path}");
+        assert_eq!(response.text().await.unwrap(), "", "{path}");
     }
+}
+
+#[tokio::test]
+async fn a_parameter_may_match_an_empty_segment_as_on_spin() {
+    let app = fixtures().start().await;
+    let echo = app.get_json("/users//profile").await;
+    assert_eq!(echo["headers"]["spin-matched-route"], "/users/:id/profile");
+    assert_eq!(echo["headers"]["spin-path-match-id"], "");
 }
 
 #[tokio::test]
@@ -54,8 +57,16 @@ async fn private_components_are_not_reachable_from_outside() {
 }
 
 #[tokio::test]
-async fn spin_reserved_health_route_answers() {
+async fn spin_reserved_routes_answer_as_spin_does() {
     let app = fixtures().start().await;
-    let response = app.get("/.well-known/spin/health").await;
-    assert_eq!(response.status(), 200);
+    let health = app.get("/.well-known/spin/health").await;
+    assert_eq!(health.status(), 200);
+    assert!(health.headers().get("content-type").is_none());
+    assert_eq!(health.text().await.unwrap(), "OK");
+    let info = app.get("/.well-known/spin/info").await;
+    assert_eq!(info.headers()["content-type"], "application/json");
+    assert_eq!(
+        info.text().await.unwrap(),
+        "{\n  \"name\": \"crm-test-fixtures\",\n  \"version\": \"0.1.0\"\n}"
+    );
 }

@@ -20,47 +20,69 @@ async fn a_missing_wasm_file_suggests_crm_host_build() {
     assert!(message.contains("hello"), "{message}");
 }
 
+type Edit = Box<dyn FnOnce(&mut toml::Table)>;
+
 #[tokio::test]
-async fn an_invalid_manifest_names_the_field() {
-    for (edit, field) in [
+async fn an_invalid_manifest_is_refused_with_the_field_and_the_fix() {
+    let cases: Vec<(Edit, &str)> = vec![
         (
-            Box::new(|m: &mut toml::Table| {
+            Box::new(|m| {
                 m["component"]["hello"]
                     .as_table_mut()
                     .unwrap()
                     .remove("source");
-            }) as Box<dyn FnOnce(&mut toml::Table)>,
-            "source",
+            }),
+            "missing field `source`",
         ),
         (
-            Box::new(|m: &mut toml::Table| {
+            Box::new(|m| {
                 m.insert("spin_manifest_version".into(), 1.into());
             }),
-            "spin_manifest_version",
+            "`spin_manifest_version` must be 2 (crm-host reads manifest v2 only)",
         ),
         (
-            Box::new(|m: &mut toml::Table| {
+            Box::new(|m| {
                 let triggers = m["trigger"]["http"].as_array_mut().unwrap();
                 triggers[0]
                     .as_table_mut()
                     .unwrap()
                     .insert("component".into(), "ghost".into());
             }),
-            "component",
+            "`trigger.http[0]`.component: no `[component.ghost]` is defined",
         ),
         (
-            Box::new(|m: &mut toml::Table| {
+            Box::new(|m| {
                 m["component"]["probe"]["variables"]
                     .as_table_mut()
                     .unwrap()
                     .insert("x".into(), "{{ nope }}".into());
             }),
-            "nope",
+            "`component.probe.variables.x`: unknown application variable `nope`",
         ),
-    ] {
+        (
+            Box::new(|m| {
+                let triggers = m["trigger"]["http"].as_array_mut().unwrap();
+                triggers[0]
+                    .as_table_mut()
+                    .unwrap()
+                    .insert("route".into(), "/x/*/y".into());
+            }),
+            "a wildcard (`*` or `...`) may only end a route",
+        ),
+        (
+            Box::new(|m| {
+                m["component"]["probe"].as_table_mut().unwrap().insert(
+                    "allowed_outbound_hosts".into(),
+                    vec!["http://x:3000-3010"].into(),
+                );
+            }),
+            "port \"3000-3010\" is not a number",
+        ),
+    ];
+    for (edit, want) in cases {
         let err = fixtures().edit_manifest(edit).try_start().await.err();
         let message = format!("{:#}", err.expect("start-up must fail"));
-        assert!(message.contains(field), "expected `{field}` in: {message}");
+        assert!(message.contains(want), "expected `{want}` in: {message}");
     }
 }
 
@@ -81,6 +103,8 @@ async fn a_port_in_use_is_reported_clearly() {
         cache_dir: Some(crm_tests::test_target_dir().join("module-cache")),
         pg_pool_size: 16,
         pg_pool_wait: std::time::Duration::from_secs(5),
+        limits: crm_host::Limits::default(),
+        admin_listen: None,
     };
     let err = crm_host::start(options)
         .await

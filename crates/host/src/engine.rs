@@ -3,6 +3,7 @@
 
 use anyhow::Context;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 use wasmtime::{
     Cache, CacheConfig, Config, Enabled, Engine, InstanceAllocationStrategy,
     PoolingAllocationConfig,
@@ -29,9 +30,16 @@ pub fn default_cache_dir() -> Option<PathBuf> {
         .map(|base| base.join("crm-host"))
 }
 
+/// How often every running guest yields to the runtime (and its deadline is checked).
+/// Spin ticks at the same rate.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
 fn base_config(cache_dir: Option<&Path>) -> anyhow::Result<Config> {
     let mut config = Config::new();
     config.wasm_component_model(true);
+    // Guests yield at every epoch tick: a guest in `loop {}` cannot hold a worker thread,
+    // and can be stopped at its deadline (see http/invoke.rs).
+    config.epoch_interruption(true);
     if let Some(dir) = cache_dir {
         let mut cache = CacheConfig::new();
         cache.with_directory(dir);
@@ -79,15 +87,33 @@ pub fn build_engine(cache_dir: Option<&Path>) -> anyhow::Result<(Engine, EngineI
         pooling,
         cache_dir: cache_dir.map(Path::to_path_buf),
     };
-    match Engine::new(&pooled) {
-        Ok(engine) => Ok((engine, info(true))),
+    let (engine, pooling) = match Engine::new(&pooled) {
+        Ok(engine) => (engine, true),
         Err(e) => {
             crate::log::warn(
                 "pooling allocator unavailable, using on-demand allocation",
                 &[("error", format!("{e:#}").into())],
             );
-            let engine = Engine::new(&base_config(cache_dir)?)?;
-            Ok((engine, info(false)))
+            (Engine::new(&base_config(cache_dir)?)?, false)
         }
-    }
+    };
+    start_epoch_ticker(&engine)?;
+    Ok((engine, info(pooling)))
+}
+
+/// A thread of its own (so busy runtime workers cannot delay it) that advances the
+/// engine's epoch every tick, and ends when the engine is dropped.
+fn start_epoch_ticker(engine: &Engine) -> anyhow::Result<()> {
+    let weak = engine.weak();
+    std::thread::Builder::new()
+        .name("crm-host-epoch".into())
+        .spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        })
+        .context("Failed to start the epoch ticker thread")?;
+    Ok(())
 }

@@ -24,6 +24,7 @@ use std::sync::Arc;
 use tokio::sync::watch;
 
 pub use app::LoadOptions;
+pub use http::limits::{Limits, parse_duration, parse_size};
 pub use postgres::pool::{PgPoolSettings, PgPoolStats};
 pub use variables::VariableSources;
 
@@ -41,15 +42,22 @@ pub struct UpOptions {
     pub pg_pool_size: usize,
     /// How long a request waits for a free PostgreSQL connection (default 5 s).
     pub pg_pool_wait: std::time::Duration,
+    /// Timeouts and caps of the HTTP listener (`--request-timeout`, `--max-connections`, ...).
+    pub limits: Limits,
+    /// Where to serve `GET /metrics`; `None` serves it nowhere.
+    pub admin_listen: Option<SocketAddr>,
 }
 
 /// A server that is accepting requests.
 pub struct RunningServer {
     pub local_addr: SocketAddr,
+    /// The admin listener's address, when one was asked for.
+    pub admin_addr: Option<SocketAddr>,
     pub pooling: bool,
     services: Arc<app::AppServices>,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
+    admin_task: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl RunningServer {
@@ -57,6 +65,9 @@ impl RunningServer {
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
         let _ = self.task.await;
+        if let Some(admin) = self.admin_task {
+            let _ = admin.await;
+        }
     }
 
     /// Gauges of every PostgreSQL pool opened so far (addresses without passwords).
@@ -65,21 +76,28 @@ impl RunningServer {
     }
 }
 
-/// Load the app and start serving it on `options.listen`.
-pub async fn start(options: UpOptions) -> anyhow::Result<RunningServer> {
-    // Bind first: a taken port fails fast, before any compilation.
-    let listener = tokio::net::TcpListener::bind(options.listen)
+/// Bind `addr`, saying clearly when it is taken.
+async fn bind(addr: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| match e.kind() {
             std::io::ErrorKind::AddrInUse => {
-                anyhow::anyhow!(
-                    "cannot listen on {}: the address is already in use",
-                    options.listen
-                )
+                anyhow::anyhow!("cannot listen on {addr}: the address is already in use")
             }
             _ => anyhow::Error::new(e),
         })
-        .with_context(|| format!("Failed to listen on {}", options.listen))?;
+        .with_context(|| format!("Failed to listen on {addr}"))
+}
+
+/// Load the app and start serving it on `options.listen`.
+pub async fn start(options: UpOptions) -> anyhow::Result<RunningServer> {
+    // Bind first: a taken port fails fast, before any compilation.
+    let listener = bind(options.listen).await?;
+    let admin = match options.admin_listen {
+        Some(addr) => Some(bind(addr).await?),
+        None => None,
+    };
+    let local_addr = listener.local_addr()?;
     let (engine, info) = engine::build_engine(options.cache_dir.as_deref())?;
     let load = LoadOptions {
         manifest_path: options.manifest_path.clone(),
@@ -90,18 +108,24 @@ pub async fn start(options: UpOptions) -> anyhow::Result<RunningServer> {
             max_size: options.pg_pool_size,
             wait: options.pg_pool_wait,
         },
+        limits: options.limits.clone(),
+        self_addr: local_addr,
     };
-    let app = tokio::task::spawn_blocking(move || app::App::load(&load, engine)).await??;
+    let app = Arc::new(tokio::task::spawn_blocking(move || app::App::load(&load, engine)).await??);
     let services = app.services.clone();
-    let local_addr = listener.local_addr()?;
     let (stop, stopped) = watch::channel(false);
-    let task = tokio::spawn(http::listener::serve(Arc::new(app), listener, stopped));
+    let admin_addr = admin.as_ref().map(|l| l.local_addr()).transpose()?;
+    let admin_task =
+        admin.map(|l| tokio::spawn(http::admin::serve(app.clone(), l, stopped.clone())));
+    let task = tokio::spawn(http::listener::serve(app, listener, stopped));
     Ok(RunningServer {
         local_addr,
+        admin_addr,
         pooling: info.pooling,
         services,
         stop,
         task,
+        admin_task,
     })
 }
 
@@ -111,10 +135,6 @@ pub fn describe_routes(manifest_path: &std::path::Path) -> anyhow::Result<Vec<(S
     Ok(manifest
         .http_triggers
         .iter()
-        .filter_map(|t| {
-            t.route
-                .as_ref()
-                .map(|r| (r.as_str().to_owned(), t.component.clone()))
-        })
+        .filter_map(|t| t.route.as_ref().map(|r| (r.clone(), t.component.clone())))
         .collect())
 }

@@ -1,9 +1,10 @@
 //! The crm-host command line: `up` and `build`, with `spin up`'s flag names.
 
 use clap::{Parser, Subcommand};
-use crm_host::{UpOptions, VariableSources};
+use crm_host::{Limits, UpOptions, VariableSources};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 #[derive(Parser)]
 #[command(
@@ -62,6 +63,44 @@ struct UpArgs {
     /// How long a request waits for a free PostgreSQL connection, in milliseconds.
     #[arg(long = "pg-pool-wait-ms", default_value_t = 5000)]
     pg_pool_wait_ms: u64,
+    /// How long one request's guest may run, chained requests included (e.g. 30s, 500ms).
+    #[arg(long = "request-timeout", default_value = "30s", value_parser = crm_host::parse_duration)]
+    request_timeout: Duration,
+    /// How long a client may take to send a request head; also the idle keep-alive timeout.
+    #[arg(long = "header-read-timeout", default_value = "10s", value_parser = crm_host::parse_duration)]
+    header_read_timeout: Duration,
+    /// A response write stalled this long (client not reading) closes the connection.
+    #[arg(long = "write-timeout", default_value = "30s", value_parser = crm_host::parse_duration)]
+    write_timeout: Duration,
+    /// Most open connections; more get 503 and are closed.
+    #[arg(long = "max-connections", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: u32,
+    /// Most requests served at once; more get 503 with Retry-After.
+    #[arg(long = "max-in-flight", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
+    max_in_flight: u32,
+    /// Largest request body (e.g. 10MiB, 512KiB, bytes); larger ones get 413.
+    #[arg(long = "max-request-body", default_value = "10MiB", value_parser = crm_host::parse_size)]
+    max_request_body: u64,
+    /// Most nested service-chaining hops one request may make.
+    #[arg(long = "max-chain-depth", default_value_t = 8)]
+    max_chain_depth: u32,
+    /// Serve `GET /metrics` (Prometheus text) on this address; off when not given.
+    #[arg(long = "admin-listen")]
+    admin_listen: Option<SocketAddr>,
+}
+
+impl UpArgs {
+    fn limits(&self) -> Limits {
+        Limits {
+            request_timeout: self.request_timeout,
+            header_read_timeout: self.header_read_timeout,
+            write_timeout: self.write_timeout,
+            max_connections: self.max_connections as usize,
+            max_in_flight: self.max_in_flight as usize,
+            max_request_body: self.max_request_body,
+            max_chain_depth: self.max_chain_depth,
+        }
+    }
 }
 
 fn parse_variable(s: &str) -> Result<(String, String), String> {
@@ -94,6 +133,7 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
         args.state_dir.as_deref(),
     )
     .await?;
+    let limits = args.limits();
     let options = UpOptions {
         manifest_path: args.from.clone(),
         listen: args.listen,
@@ -108,7 +148,9 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
         },
         cache_dir: args.cache_dir.or_else(crm_host::engine::default_cache_dir),
         pg_pool_size: args.pg_pool_size.into(),
-        pg_pool_wait: std::time::Duration::from_millis(args.pg_pool_wait_ms),
+        pg_pool_wait: Duration::from_millis(args.pg_pool_wait_ms),
+        limits,
+        admin_listen: args.admin_listen,
     };
     let started = std::time::Instant::now();
     let server = crm_host::start(options).await?;
@@ -117,13 +159,19 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
         server.local_addr,
         started.elapsed().as_millis()
     );
+    if let Some(admin) = server.admin_addr {
+        println!("Metrics at http://{admin}/metrics");
+    }
     println!("Available Routes:");
     for (route, component) in crm_host::describe_routes(&args.from)? {
         println!("  {component}: http://{}{route}", server.local_addr);
     }
     wait_for_signal().await;
-    println!("Shutting down: finishing in-flight requests");
-    server.shutdown().await;
+    println!("Shutting down: finishing in-flight requests (a second signal exits at once)");
+    tokio::select! {
+        _ = server.shutdown() => {}
+        _ = wait_for_signal() => println!("Second signal: exiting now"),
+    }
     Ok(())
 }
 

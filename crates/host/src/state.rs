@@ -3,6 +3,7 @@
 
 use crate::allowed_hosts::OutboundPolicy;
 use crate::app::{App, AppServices};
+use crate::http::invoke::RequestContext;
 use crate::http::outbound::OutboundHooks;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -38,7 +39,7 @@ impl RequestState {
     pub fn new(
         app: &Arc<App>,
         component: Arc<ComponentContext>,
-        request_id: Arc<str>,
+        ctx: RequestContext,
         max_memory: usize,
     ) -> RequestState {
         let mut wasi = WasiCtx::builder();
@@ -53,7 +54,7 @@ impl RequestState {
             hooks: OutboundHooks {
                 policy: component.outbound.clone(),
                 component: component.id.clone(),
-                request_id,
+                ctx,
                 app: Arc::downgrade(app),
             },
             limits: wasmtime::StoreLimitsBuilder::new()
@@ -64,13 +65,18 @@ impl RequestState {
         }
     }
 
+    /// The id of the request this store serves (shared by its chained requests).
+    pub(crate) fn request_id(&self) -> &str {
+        &self.hooks.ctx.request_id
+    }
+
     /// Log a backend failure with the request's context; the guest gets only the error variant.
     pub(crate) fn log_backend_error(&self, interface: &str, label: &str, error: &str) {
         crate::log::error(
             "backend error",
             &[
                 ("target_component", self.component.id.as_ref().into()),
-                ("request_id", self.hooks.request_id.as_ref().into()),
+                ("request_id", self.request_id().into()),
                 ("interface", interface.into()),
                 ("label", label.into()),
                 ("error", error.into()),

@@ -1,6 +1,5 @@
 //! spin.toml (manifest v2): parsing and validation of the parts crm-host serves.
 
-use crate::http::routes::RoutePattern;
 use anyhow::{Context, bail};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -74,8 +73,8 @@ pub struct BuildDecl {
 #[derive(Debug, Clone)]
 pub struct HttpTrigger {
     pub component: String,
-    /// `None` for `route = { private = true }`.
-    pub route: Option<RoutePattern>,
+    /// The route as written; `None` for `route = { private = true }`.
+    pub route: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -166,21 +165,25 @@ fn parse_triggers(
         }
         let route = match trigger.route {
             RawRoute::Path(path) => {
-                Some(RoutePattern::parse(&path).with_context(|| format!("{field}.route"))?)
+                crate::http::routes::validate(&path).with_context(|| {
+                    format!("{field}.route: Error parsing route {path} associated with component {component}")
+                })?;
+                if crate::http::routes::is_reserved(&path) {
+                    crate::log::warn(
+                        "Routes under /.well-known/spin/ are handled by the Spin runtime and will never be reached",
+                        &[
+                            ("route", path.as_str().into()),
+                            ("target_component", component.as_str().into()),
+                        ],
+                    );
+                }
+                Some(path)
             }
             RawRoute::Private { private: true } => None,
-            RawRoute::Private { private: false } => {
-                bail!("{field}.route: `private = false` is not a route; give a path instead")
-            }
+            RawRoute::Private { private: false } => bail!(
+                "{field}.route: route must be a string pattern or '{{ private = true }}': '{component}' has {{ private = false }}"
+            ),
         };
-        if let Some(route) = &route
-            && let Some(other) = triggers
-                .iter()
-                .filter_map(|t: &HttpTrigger| t.route.as_ref())
-                .find(|r| r.as_str() == route.as_str())
-        {
-            bail!("{field}.route: `{other}` is routed twice");
-        }
         triggers.push(HttpTrigger { component, route });
     }
     Ok(triggers)

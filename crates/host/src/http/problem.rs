@@ -1,5 +1,6 @@
-//! Problem+json (RFC 9457) responses the host itself produces, in the
-//! domain's shape so host and components answer alike.
+//! Responses the host makes itself. Where Spin makes the same one (no route: 404; a
+//! failed guest: 500) it is Spin's: an empty body and no content type. The limits Spin
+//! does not have answer in the app's problem+json shape (RFC 9457).
 
 use bytes::Bytes;
 use crm_domain::{PROBLEM_CONTENT_TYPE, Problem};
@@ -7,19 +8,18 @@ use http_body_util::{BodyExt, Full};
 use hyper::Response;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
-/// A full-body response.
-pub fn full(
-    status: u16,
-    content_type: &str,
-    body: impl Into<Bytes>,
-) -> Response<HyperOutgoingBody> {
+/// A response as the listener sends it.
+pub type HostResponse = Response<HyperOutgoingBody>;
+
+/// A full-body response, with a content type when given.
+pub fn full(status: u16, content_type: Option<&str>, body: impl Into<Bytes>) -> HostResponse {
     let body = Full::new(body.into())
         .map_err(|never| match never {})
         .boxed_unsync();
     let mut response = Response::new(body);
     *response.status_mut() =
         hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
-    if let Ok(value) = content_type.parse() {
+    if let Some(value) = content_type.and_then(|c| c.parse().ok()) {
         response
             .headers_mut()
             .insert(hyper::header::CONTENT_TYPE, value);
@@ -27,16 +27,53 @@ pub fn full(
     response
 }
 
-fn problem(problem: &Problem) -> Response<HyperOutgoingBody> {
-    full(problem.status(), PROBLEM_CONTENT_TYPE, problem.to_json())
+/// Spin's own shape: the status, an empty body, no content type.
+pub fn empty(status: u16) -> HostResponse {
+    full(status, None, Bytes::new())
 }
 
-pub fn not_found(path: &str) -> Response<HyperOutgoingBody> {
-    problem(&Problem::not_found(format!("No route matches {path}.")))
+fn problem(problem: &Problem) -> HostResponse {
+    full(
+        problem.status(),
+        Some(PROBLEM_CONTENT_TYPE),
+        problem.to_json(),
+    )
 }
 
-/// The generic 500: the cause goes to the log, never to the client; the
-/// request id identifies the occurrence.
-pub fn internal(request_id: &str) -> Response<HyperOutgoingBody> {
-    problem(&Problem::internal().with_instance(format!("urn:request-id:{request_id}")))
+/// 413: the request body is over `--max-request-body`.
+pub fn body_too_large(limit: u64) -> HostResponse {
+    let mut response = problem(&Problem::content_too_large(limit));
+    response.headers_mut().insert(
+        hyper::header::CONNECTION,
+        hyper::header::HeaderValue::from_static("close"),
+    );
+    response
+}
+
+/// Seconds a client is asked to wait when the host is saturated.
+pub const RETRY_AFTER_SECS: u64 = 1;
+
+fn saturated_problem() -> Problem {
+    Problem::service_unavailable("The server is at capacity; retry shortly.")
+}
+
+/// 503 with `Retry-After`: the host is at `--max-in-flight`.
+pub fn saturated() -> HostResponse {
+    let mut response = problem(&saturated_problem());
+    response.headers_mut().insert(
+        hyper::header::RETRY_AFTER,
+        hyper::header::HeaderValue::from(RETRY_AFTER_SECS),
+    );
+    response
+}
+
+/// The same 503 as raw HTTP/1.1 bytes, for a connection over `--max-connections` that
+/// never reaches hyper.
+pub fn saturated_bytes() -> Vec<u8> {
+    let body = saturated_problem().to_json();
+    format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: {PROBLEM_CONTENT_TYPE}\r\nretry-after: {RETRY_AFTER_SECS}\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
 }

@@ -1,211 +1,177 @@
-//! Spin's HTTP route syntax and matching: exact, `:name` segments, `/...` wildcards.
+//! Spin's HTTP routing (`crates/routes` over the `routefinder` crate Spin uses):
+//! `/...` (or `/*`) trailing wildcards, `:name` segments, segment-by-segment precedence
+//! (exact > parameter > wildcard; the first differing segment decides, then the shorter
+//! route, then the one written first), a duplicated route string won by its last use.
 
-use anyhow::bail;
-use std::fmt;
+use anyhow::{anyhow, bail};
+use routefinder::Segment;
 
-/// A parsed `route = "..."` value.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RoutePattern {
+/// What a route leads to, with the route as written and as matched.
+#[derive(Debug, Clone)]
+struct Entry<T> {
+    target: T,
+    /// As written in spin.toml (`spin-raw-component-route`).
     raw: String,
-    segments: Vec<Segment>,
-    wildcard: bool,
+    /// Absolute, one trailing `/` removed (`spin-matched-route`): `/` becomes "".
+    based: String,
 }
 
+/// A route that lost to a later use of the same route string.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Segment {
-    Literal(String),
-    Param(String),
+pub struct DuplicateRoute {
+    pub route: String,
+    pub replaced: String,
+    pub effective: String,
 }
 
-/// What a successful match tells the component.
+/// What a match tells the component, in Spin's header values.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RouteMatch {
-    /// The path after the route's fixed part (`/...` remainder), "" for exact routes.
+    /// `spin-matched-route`.
+    pub matched_route: String,
+    /// `spin-raw-component-route`.
+    pub raw_route: String,
+    /// `spin-path-info`: the wildcard's part of the path ("" for routes without one).
     pub path_info: String,
-    /// `:name` captures, in route order.
+    /// `:name` captures in route order (`spin-path-match-<name>`).
     pub params: Vec<(String, String)>,
 }
 
-impl RoutePattern {
-    /// Parse a route as written in spin.toml.
-    pub fn parse(route: &str) -> anyhow::Result<RoutePattern> {
-        if !route.starts_with('/') {
-            bail!("route `{route}` must start with `/`");
-        }
-        if route.starts_with("/.well-known/spin") {
-            bail!("route `{route}` is reserved by Spin (`/.well-known/spin/...`)");
-        }
-        let (body, wildcard) = match route.strip_suffix("/...") {
-            Some(body) => (body, true),
-            None => (route, false),
-        };
-        let mut segments = Vec::new();
-        for seg in body.split('/').filter(|s| !s.is_empty()) {
-            if seg.contains("...") {
-                bail!("route `{route}`: `...` may only end a route, as `/...`");
-            }
-            match seg.strip_prefix(':') {
-                Some("") => bail!("route `{route}`: a `:` segment needs a name"),
-                Some(name) => segments.push(Segment::Param(name.to_owned())),
-                None => segments.push(Segment::Literal(seg.to_owned())),
-            }
-        }
-        Ok(RoutePattern {
-            raw: route.to_owned(),
-            segments,
-            wildcard,
-        })
-    }
-
-    /// The route exactly as written.
-    pub fn as_str(&self) -> &str {
-        &self.raw
-    }
-
-    /// The route without its trailing `/...` (Spin's `spin-component-route`).
-    pub fn without_wildcard(&self) -> &str {
-        if self.wildcard {
-            let trimmed = &self.raw[..self.raw.len() - 4];
-            if trimmed.is_empty() { "" } else { trimmed }
-        } else {
-            &self.raw
+impl RouteMatch {
+    /// How Spin's service chaining presents a request: as matched by `/...`, the whole
+    /// path as path info.
+    pub fn chained(path: &str) -> RouteMatch {
+        RouteMatch {
+            matched_route: "/...".into(),
+            raw_route: "/...".into(),
+            path_info: path.to_owned(),
+            params: Vec::new(),
         }
     }
 
-    /// Match a request path (no query) against this route.
-    pub fn matches(&self, path: &str) -> Option<RouteMatch> {
-        let mut rest = path;
-        let mut params = Vec::new();
-        for segment in &self.segments {
-            let trimmed = rest.strip_prefix('/')?;
-            let end = trimmed.find('/').unwrap_or(trimmed.len());
-            let (value, tail) = trimmed.split_at(end);
-            match segment {
-                Segment::Literal(lit) if lit == value => {}
-                Segment::Literal(_) => return None,
-                Segment::Param(_) if value.is_empty() => return None,
-                Segment::Param(name) => params.push((name.clone(), value.to_owned())),
-            }
-            rest = tail;
-        }
-        let exact_rest = rest.is_empty() || rest == "/";
-        if self.wildcard {
-            if !(rest.is_empty() || rest.starts_with('/')) {
-                return None;
-            }
-            return Some(RouteMatch {
-                path_info: rest.to_owned(),
-                params,
-            });
-        }
-        exact_rest.then(|| RouteMatch {
-            path_info: String::new(),
-            params,
-        })
-    }
-
-    /// Ordering key: higher wins. Exact beats wildcard; then more literal
-    /// segments (longest prefix); then fewer parameters.
-    fn specificity(&self) -> (bool, usize, usize, usize) {
-        let literals = self
-            .segments
-            .iter()
-            .filter(|s| matches!(s, Segment::Literal(_)))
-            .count();
-        (
-            !self.wildcard,
-            self.segments.len(),
-            literals,
-            usize::MAX - self.params_count(),
-        )
-    }
-
-    fn params_count(&self) -> usize {
-        self.segments.len()
-            - self
-                .segments
-                .iter()
-                .filter(|s| matches!(s, Segment::Literal(_)))
-                .count()
+    /// `spin-component-route`: the raw route without one trailing `/...`.
+    pub fn component_route(&self) -> &str {
+        self.raw_route
+            .strip_suffix("/...")
+            .unwrap_or(&self.raw_route)
     }
 }
 
-impl fmt::Display for RoutePattern {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.raw)
-    }
-}
-
-/// Routes of the application, in Spin's precedence.
-#[derive(Debug, Clone, Default)]
+/// The application's routes.
+#[derive(Debug)]
 pub struct Router<T> {
-    routes: Vec<(RoutePattern, T)>,
+    inner: routefinder::Router<Entry<T>>,
 }
 
 impl<T: Clone> Router<T> {
-    pub fn new(mut routes: Vec<(RoutePattern, T)>) -> Router<T> {
-        routes.sort_by_key(|(route, _)| std::cmp::Reverse(route.specificity()));
-        Router { routes }
+    /// Build from `(raw route, target)` pairs in manifest order; also returns the routes
+    /// a later duplicate made unreachable (Spin logs them and carries on).
+    pub fn build(routes: Vec<(String, T)>) -> anyhow::Result<(Router<T>, Vec<DuplicateRoute>)>
+    where
+        T: std::fmt::Display,
+    {
+        let mut unique: Vec<Entry<T>> = Vec::new();
+        let mut duplicates = Vec::new();
+        for (raw, target) in routes {
+            let based = based_route(&raw);
+            let entry = Entry { target, raw, based };
+            match unique.iter_mut().find(|e| e.raw == entry.raw) {
+                Some(existing) => {
+                    duplicates.push(DuplicateRoute {
+                        route: existing.based.clone(),
+                        replaced: existing.target.to_string(),
+                        effective: entry.target.to_string(),
+                    });
+                    existing.target = entry.target;
+                }
+                None => unique.push(entry),
+            }
+        }
+        let mut inner = routefinder::Router::new();
+        for entry in unique {
+            let spec = parse_route(&entry.based).map_err(|e| {
+                anyhow!(
+                    "Error parsing route {} associated with component {}: {e}",
+                    entry.based,
+                    entry.target
+                )
+            })?;
+            inner.add(spec, entry).map_err(|e| anyhow!("{e}"))?;
+        }
+        Ok((Router { inner }, duplicates))
     }
 
-    /// The best route for `path`, with what it matched.
-    pub fn route(&self, path: &str) -> Option<(&RoutePattern, &T, RouteMatch)> {
-        self.routes
+    /// The best route for `path` (no query), with what it matched.
+    pub fn route(&self, path: &str) -> Option<(&T, RouteMatch)> {
+        let best = self.inner.best_match(path)?;
+        let entry = best.handler();
+        let captures = best.captures();
+        let path_info = match captures.wildcard() {
+            None => String::new(),
+            Some(rest) => match (rest.is_empty(), path.ends_with('/')) {
+                (true, false) => String::new(),
+                (true, true) => "/".into(),
+                (false, false) => format!("/{rest}"),
+                (false, true) => format!("/{rest}/"),
+            },
+        };
+        let params = captures
             .iter()
-            .find_map(|(route, target)| route.matches(path).map(|m| (route, target, m)))
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
+            .collect();
+        Some((
+            &entry.target,
+            RouteMatch {
+                matched_route: entry.based.clone(),
+                raw_route: entry.raw.clone(),
+                path_info,
+                params,
+            },
+        ))
     }
+}
+
+/// `foo` → `/foo`, `/foo/` → `/foo`, `/` → "" (one trailing slash only, as Spin).
+fn based_route(raw: &str) -> String {
+    let absolute = if raw.starts_with('/') {
+        raw.to_owned()
+    } else {
+        format!("/{raw}")
+    };
+    match absolute.strip_suffix('/') {
+        Some(trimmed) => trimmed.to_owned(),
+        None => absolute,
+    }
+}
+
+/// `/...` is routefinder's trailing `/*`. A `*` anywhere but at the end loads on Spin
+/// but panics there at request time; crm-host refuses it at load.
+fn parse_route(based: &str) -> anyhow::Result<routefinder::RouteSpec> {
+    let spec_text = match based.strip_suffix("/...") {
+        Some(prefix) => format!("{prefix}/*"),
+        None => based.to_owned(),
+    };
+    let spec: routefinder::RouteSpec = spec_text.as_str().try_into().map_err(|e| anyhow!("{e}"))?;
+    let segments = spec.segments();
+    let wildcard_inside = segments
+        .iter()
+        .enumerate()
+        .any(|(i, s)| matches!(s, Segment::Wildcard) && i + 1 < segments.len());
+    if wildcard_inside {
+        bail!("a wildcard (`*` or `...`) may only end a route (Spin fails such requests)");
+    }
+    Ok(spec)
+}
+
+/// Check a route string at manifest load (the router checks it again when built).
+pub fn validate(raw: &str) -> anyhow::Result<()> {
+    parse_route(&based_route(raw)).map(|_| ())
+}
+
+/// Whether a route lies under Spin's reserved prefix (never reached on Spin).
+pub fn is_reserved(raw: &str) -> bool {
+    based_route(raw).starts_with(super::reserved::PREFIX)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn router() -> Router<&'static str> {
-        let routes = [
-            "/match/exact",
-            "/match/...",
-            "/match/deeper/...",
-            "/users/:id/profile",
-            "/...",
-        ];
-        Router::new(
-            routes
-                .iter()
-                .map(|r| (RoutePattern::parse(r).unwrap(), *r))
-                .collect(),
-        )
-    }
-
-    #[test]
-    fn routes_follow_spin_precedence() {
-        let router = router();
-        for (path, want, info) in [
-            ("/match/exact", "/match/exact", ""),
-            ("/match/exact/", "/match/exact", ""),
-            ("/match/exactly", "/match/...", "/exactly"),
-            ("/match", "/match/...", ""),
-            ("/match/other/x", "/match/...", "/other/x"),
-            ("/match/deeper", "/match/deeper/...", ""),
-            ("/match/deeper/a/b", "/match/deeper/...", "/a/b"),
-            ("/users/42/profile", "/users/:id/profile", ""),
-            ("/users/42/other", "/...", "/users/42/other"),
-            ("/", "/...", "/"),
-        ] {
-            let (route, _, m) = router.route(path).unwrap();
-            assert_eq!(route.as_str(), want, "path {path}");
-            assert_eq!(m.path_info, info, "path_info of {path}");
-        }
-    }
-
-    #[test]
-    fn parse_rejects_invalid_routes() {
-        for (route, why) in [
-            ("nope", "must start with /"),
-            ("/a/.../b", "wildcard not at the end"),
-            ("/a/:", "unnamed parameter"),
-            ("/.well-known/spin/health", "reserved"),
-        ] {
-            assert!(RoutePattern::parse(route).is_err(), "{why}: {route}");
-        }
-    }
-}
+mod tests;

@@ -1,47 +1,87 @@
-//! The HTTP server: hyper 1 accept loop, Spin routing and request headers,
-//! one fresh store per request, access log, graceful shutdown.
+//! One client request end to end: the in-flight cap, Spin's reserved routes, routing,
+//! the body limit, Spin's request headers, the component, and the JSON access log line.
 
-use crate::app::{App, LoadedComponent};
-use crate::engine::MAX_GUEST_MEMORY;
-use crate::http::headers::{header_str, with_spin_headers};
-use crate::http::problem;
-use crate::state::RequestState;
+use crate::app::App;
+use crate::http::body_limit::LimitedBody;
+use crate::http::headers;
+use crate::http::invoke::{self, RequestContext};
+use crate::http::limits::{Counters, GaugeGuard};
+use crate::http::problem::{self, HostResponse};
+use crate::http::reserved;
+use hyper::Request;
 use hyper::body::Incoming;
-use hyper::{Request, Response};
 use serde_json::Value;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
-use wasmtime::Store;
-use wasmtime_wasi_http::WasiHttpView;
-use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
-use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
 /// The outcome of one request, for the access log.
 struct Served {
-    response: Response<HyperOutgoingBody>,
+    response: HostResponse,
     component: Option<String>,
     route: Option<String>,
 }
+
+impl Served {
+    fn by_host(response: HostResponse) -> Served {
+        Served {
+            response,
+            component: None,
+            route: None,
+        }
+    }
+}
+
+/// A request Spin would not answer at all: the connection is closed instead.
+#[derive(Debug, thiserror::Error)]
+#[error("request has no Host header and no authority")]
+pub struct NoResponse;
 
 /// Serve one request end to end.
 pub async fn handle(
     app: Arc<App>,
     req: Request<Incoming>,
     client: SocketAddr,
-    local: SocketAddr,
-) -> Response<HyperOutgoingBody> {
+) -> Result<HostResponse, NoResponse> {
     let started = Instant::now();
     let method = req.method().to_string();
     let path = req.uri().path().to_owned();
-    let incoming_id =
-        header_str(&req, "x-request-id").filter(|id| crm_domain::RequestId::parse(id).is_ok());
+    let incoming_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| crm_domain::RequestId::parse(id).is_ok())
+        .map(str::to_owned);
     let request_id: Arc<str> = incoming_id
         .clone()
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
         .into();
-    let served = dispatch(&app, req, client, local, &request_id).await;
-    let status = served.response.status().as_u16();
+    let served = match reserved::respond(&app, &path) {
+        Some(response) => Served {
+            route: Some(path.clone()),
+            ..Served::by_host(response)
+        },
+        None => match app.in_flight.try_acquire() {
+            Ok(_permit) => {
+                let _gauge = GaugeGuard::enter(&app.counters.requests_in_flight);
+                dispatch(&app, req, client, &request_id)
+                    .await
+                    .inspect_err(|e| {
+                        crate::log::warn(
+                            "connection closed without a response, as Spin does",
+                            &[
+                                ("request_id", request_id.as_ref().into()),
+                                ("reason", e.to_string().into()),
+                            ],
+                        )
+                    })?
+            }
+            Err(_) => {
+                Counters::add(&app.counters.rejected_in_flight);
+                Served::by_host(problem::saturated())
+            }
+        },
+    };
     // Prefer the id the component answered with, so both log lines match.
     let logged_id = served
         .response
@@ -59,11 +99,8 @@ pub async fn handle(
             ("log", "access".into()),
             ("method", method.into()),
             ("path", path.into()),
-            (
-                "route",
-                served.route.map(Value::from).unwrap_or(Value::Null),
-            ),
-            ("status", status.into()),
+            ("route", served.route.map_or(Value::Null, Value::from)),
+            ("status", served.response.status().as_u16().into()),
             (
                 "duration_ms",
                 (started.elapsed().as_secs_f64() * 1000.0).into(),
@@ -71,149 +108,70 @@ pub async fn handle(
             ("request_id", logged_id.into()),
         ],
     );
-    served.response
+    Ok(served.response)
 }
 
 async fn dispatch(
     app: &Arc<App>,
     req: Request<Incoming>,
     client: SocketAddr,
-    local: SocketAddr,
     request_id: &Arc<str>,
-) -> Served {
+) -> Result<Served, NoResponse> {
     let path = req.uri().path().to_owned();
-    if let Some(response) = well_known(app, &path) {
-        return Served {
-            response,
-            component: None,
-            route: Some(path),
-        };
-    }
-    let Some((route, component_id, matched)) = app.router.route(&path) else {
-        return Served {
-            response: problem::not_found(&path),
-            component: None,
-            route: None,
-        };
+    let Some((component_id, matched)) = app.router.route(&path) else {
+        return Ok(Served::by_host(problem::empty(404)));
     };
-    let route_text = route.as_str().to_owned();
     let Some(component) = app.components.get(component_id).cloned() else {
-        return Served {
-            response: problem::not_found(&path),
-            component: None,
-            route: None,
-        };
+        return Ok(Served::by_host(problem::empty(404)));
     };
-    let req = with_spin_headers(req, route, &matched, client, local);
-    let response = run_component(app, &component, req, request_id.clone()).await;
-    Served {
+    let route = Some(matched.matched_route.clone());
+    let for_component = |response| Served {
         response,
         component: Some(component_id.clone()),
-        route: Some(route_text),
-    }
-}
-
-/// Spin's reserved routes.
-fn well_known(app: &App, path: &str) -> Option<Response<HyperOutgoingBody>> {
-    match path {
-        "/.well-known/spin/health" => Some(problem::full(200, "text/plain", "OK")),
-        "/.well-known/spin/info" => {
-            let info = serde_json::json!({
-                "name": app.manifest.application.name,
-                "version": app.manifest.application.version,
-                "host": format!("crm-host {}", env!("CARGO_PKG_VERSION")),
-            });
-            Some(problem::full(200, "application/json", info.to_string()))
-        }
-        crate::http::admin::PATH => Some(crate::http::admin::response(app)),
-        _ => None,
-    }
-}
-
-/// Instantiate the component in a fresh store and let it answer.
-pub(crate) async fn run_component<B>(
-    app: &Arc<App>,
-    component: &Arc<LoadedComponent>,
-    req: Request<B>,
-    request_id: Arc<str>,
-) -> Response<HyperOutgoingBody>
-where
-    B: hyper::body::Body<Data = bytes::Bytes> + Send + 'static,
-    B::Error: Into<wasmtime_wasi_http::Error>,
-{
-    let state = RequestState::new(
-        app,
-        component.context.clone(),
-        request_id.clone(),
-        MAX_GUEST_MEMORY,
-    );
-    let mut store = Store::new(&app.engine, state);
-    store.limiter(|s| &mut s.limits);
-    let (sender, receiver) = tokio::sync::oneshot::channel();
-    let prepared = store
-        .data_mut()
-        .http()
-        .new_incoming_request(Scheme::Http, req)
-        .and_then(|req| Ok((req, store.data_mut().http().new_response_outparam(sender)?)));
-    let (req, out) = match prepared {
-        Ok(pair) => pair,
-        Err(e) => return guest_failure(component, &request_id, e.into()),
+        route: route.clone(),
     };
-    let pre = component.pre.clone();
-    let task = tokio::spawn(async move {
-        let proxy = pre.instantiate_async(&mut store).await?;
-        proxy
-            .wasi_http_incoming_handler()
-            .call_handle(&mut store, req, out)
-            .await
-    });
-    match receiver.await {
-        Ok(Ok(response)) => {
-            // The guest may still be streaming the body: watch for a late trap.
-            let component = component.clone();
-            tokio::spawn(async move {
-                if let Ok(Err(e)) = task.await {
-                    log_failure(&component, &request_id, &e.into());
-                }
-            });
-            response
-        }
-        Ok(Err(code)) => guest_failure(
-            component,
-            &request_id,
-            anyhow::anyhow!("guest answered with error code {code:?}"),
-        ),
-        Err(_) => {
-            let cause = match task.await {
-                Ok(Ok(())) => anyhow::anyhow!("guest returned without setting a response"),
-                Ok(Err(e)) => e.into(),
-                Err(join) => anyhow::anyhow!("guest task failed: {join}"),
-            };
-            guest_failure(component, &request_id, cause)
-        }
+    if declared_length(&req).is_some_and(|len| len > app.limits.max_request_body) {
+        Counters::add(&app.counters.rejected_body_too_large);
+        return Ok(for_component(problem::body_too_large(
+            app.limits.max_request_body,
+        )));
     }
+    let (mut parts, body) = req.into_parts();
+    if !parts.headers.contains_key(hyper::header::HOST) && parts.uri.authority().is_none() {
+        return Err(NoResponse);
+    }
+    let path_and_query = parts
+        .uri
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_owned();
+    if let Err(e) = headers::prepare(&mut parts.headers, &path_and_query, &matched, client) {
+        crate::log::warn(
+            "request refused",
+            &[
+                ("request_id", request_id.as_ref().into()),
+                ("error", e.to_string().into()),
+            ],
+        );
+        return Ok(for_component(problem::empty(500)));
+    }
+    let (body, exceeded) = LimitedBody::new(body, app.limits.max_request_body);
+    let ctx = RequestContext {
+        request_id: request_id.clone(),
+        deadline: tokio::time::Instant::now() + app.limits.request_timeout,
+        depth: 0,
+    };
+    let request = Request::from_parts(parts, body);
+    let response = invoke::run_component(app, &component, request, ctx, Some(exceeded)).await;
+    Ok(for_component(response))
 }
 
-fn log_failure(component: &LoadedComponent, request_id: &str, error: &anyhow::Error) {
-    crate::log::error(
-        "component failed",
-        &[
-            ("target_component", component.context.id.as_ref().into()),
-            ("request_id", request_id.into()),
-            ("error", format!("{error:#}").into()),
-        ],
-    );
-}
-
-fn guest_failure(
-    component: &LoadedComponent,
-    request_id: &str,
-    error: anyhow::Error,
-) -> Response<HyperOutgoingBody> {
-    log_failure(component, request_id, &error);
-    let mut response = problem::internal(request_id);
-    if let Ok(value) = http::HeaderValue::from_str(request_id) {
-        response.headers_mut().insert("x-request-id", value);
-    }
-    response
+/// The body length the client declared, if it declared one.
+fn declared_length<B>(req: &Request<B>) -> Option<u64> {
+    req.headers()
+        .get(hyper::header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
 }

@@ -1,60 +1,59 @@
-//! Spin's local service chaining: `http://<component-id>.spin.internal/...`
-//! runs the target component in-process, with no network hop. Private
-//! components (`route = { private = true }`) are reachable only this way.
+//! Spin's local service chaining: `http://<component-id>.spin.internal/...` runs the
+//! component in-process. As on Spin, the router is bypassed: any component with an HTTP
+//! trigger, private or public, is reached as if matched by `/...` (the whole path is the
+//! path info) from client `0.0.0.0:0`. Unlike Spin, the number of nested hops is bounded
+//! (`--max-chain-depth`), so a component calling itself cannot exhaust the instance pool.
 
 use crate::app::App;
-use crate::http::routes::{RouteMatch, RoutePattern};
-use std::net::SocketAddr;
+use crate::http::headers::{self, CHAINED_CLIENT_ADDR};
+use crate::http::invoke::{self, RequestContext};
+use crate::http::limits::Counters;
+use crate::http::routes::RouteMatch;
 use std::sync::Arc;
 use wasmtime_wasi_http::{Error as HttpError, WasiBody};
-
-const SUFFIX: &str = ".spin.internal";
-
-/// The component id a chained request is addressed to, if it is one.
-pub fn target_component(uri: &http::Uri) -> Option<&str> {
-    uri.host()?
-        .strip_suffix(SUFFIX)
-        .filter(|id| !id.is_empty() && !id.contains('.'))
-}
 
 /// Run `request` on component `id` and hand back its response.
 pub async fn dispatch(
     app: Arc<App>,
     id: &str,
     request: http::Request<WasiBody>,
-    request_id: Arc<str>,
+    ctx: RequestContext,
 ) -> Result<http::Response<WasiBody>, HttpError> {
+    if ctx.depth >= app.limits.max_chain_depth {
+        Counters::add(&app.counters.chain_depth_exceeded);
+        crate::log::warn(
+            "service chaining refused: too many nested hops",
+            &[
+                ("target_component", id.into()),
+                ("request_id", ctx.request_id.as_ref().into()),
+                ("max_chain_depth", app.limits.max_chain_depth.into()),
+            ],
+        );
+        return Err(HttpError::LoopDetected);
+    }
+    let has_trigger = app.manifest.http_triggers.iter().any(|t| t.component == id);
     let component = app
         .components
         .get(id)
+        .filter(|_| has_trigger)
         .cloned()
-        .ok_or(HttpError::DestinationNotFound)?;
-    let path = request.uri().path().to_owned();
-    let (route, matched) = route_for(&app, id, &path);
-    // Chained requests come from inside the app: no client socket.
-    let nowhere = SocketAddr::from(([127, 0, 0, 1], 0));
-    let request =
-        crate::http::headers::with_spin_headers(request, &route, &matched, nowhere, nowhere);
-    Ok(crate::http::server::run_component(&app, &component, request, request_id).await)
-}
-
-/// The component's own route that matches `path`; a private component (or a
-/// path outside its routes) is treated as `/...` with the whole path as path-info.
-fn route_for(app: &App, id: &str, path: &str) -> (RoutePattern, RouteMatch) {
-    let own_match = app
-        .manifest
-        .http_triggers
-        .iter()
-        .filter(|t| t.component == id)
-        .filter_map(|t| t.route.as_ref())
-        .find_map(|r| r.matches(path).map(|m| (r.clone(), m)));
-    own_match.unwrap_or_else(|| {
-        let wildcard =
-            RoutePattern::parse("/...").unwrap_or_else(|_| unreachable!("`/...` is a valid route"));
-        let matched = wildcard.matches(path).unwrap_or(RouteMatch {
-            path_info: path.to_owned(),
-            params: vec![],
-        });
-        (wildcard, matched)
-    })
+        .ok_or_else(|| {
+            HttpError::InternalError(Some(format!("unknown routing destination '{id}'")))
+        })?;
+    let (mut parts, body) = request.into_parts();
+    let path_and_query = parts
+        .uri
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_owned();
+    let route = RouteMatch::chained(parts.uri.path());
+    headers::prepare(
+        &mut parts.headers,
+        &path_and_query,
+        &route,
+        CHAINED_CLIENT_ADDR,
+    )
+    .map_err(|e| HttpError::InternalError(Some(e.to_string())))?;
+    let request = http::Request::from_parts(parts, body);
+    Ok(invoke::run_component(&app, &component, request, ctx.chained(), None).await)
 }

@@ -24,15 +24,27 @@ pub trait KeyValueStore: Send + Sync {
     async fn delete(&self, key: &str) -> Result<(), String>;
     async fn exists(&self, key: &str) -> Result<bool, String>;
     async fn keys(&self) -> Result<Vec<String>, String>;
-    /// Add `delta` to the decimal integer under `key` (absent = 0).
-    async fn increment(&self, key: &str, delta: i64) -> Result<i64, String>;
-    /// Write `value` only if `key` still holds `expected`; false when it changed.
+    /// Add `delta` to the counter under `key` (absent = 0), in the backend's own format
+    /// (Spin's: 8-byte little-endian on the SQLite store, decimal text on Redis).
+    async fn increment(&self, key: &str, delta: i64) -> Result<i64, IncrementError>;
+    /// Write `value` only if `key` still holds `expected` (`None`: the key was absent
+    /// when read; each backend treats that as Spin's does); false when it changed.
     async fn swap_if(
         &self,
         key: &str,
         expected: Option<Vec<u8>>,
         value: Vec<u8>,
     ) -> Result<bool, String>;
+}
+
+/// Why an increment failed.
+#[derive(Debug)]
+pub enum IncrementError {
+    /// The store failed: the guest gets the interface's error.
+    Store(String),
+    /// The stored value is not a counter of this backend. Spin panics here (the SQLite
+    /// store expects 8 bytes); crm-host traps the guest, so its request fails the same way.
+    NotACounter(String),
 }
 
 /// An opened store, as the guest's `store` / `bucket` resource.

@@ -2,7 +2,7 @@
 //! compare-and-swap a Lua script, so both stay atomic when several hosts
 //! share one Redis.
 
-use crate::key_value::KeyValueStore;
+use crate::key_value::{IncrementError, KeyValueStore};
 use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use std::time::Duration;
@@ -93,8 +93,13 @@ impl KeyValueStore for RedisKeyValue {
         Ok(keys)
     }
 
-    async fn increment(&self, key: &str, delta: i64) -> Result<i64, String> {
-        self.conn.clone().incr(key, delta).await.map_err(err)
+    async fn increment(&self, key: &str, delta: i64) -> Result<i64, IncrementError> {
+        // INCRBY: decimal text, as Spin's Redis store keeps counters.
+        self.conn
+            .clone()
+            .incr(key, delta)
+            .await
+            .map_err(|e| IncrementError::Store(err(e)))
     }
 
     async fn swap_if(

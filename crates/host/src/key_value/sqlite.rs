@@ -1,6 +1,6 @@
 //! Spin's `type = "spin"` key-value store: one SQLite file, Spin's table layout.
 
-use crate::key_value::KeyValueStore;
+use crate::key_value::{IncrementError, KeyValueStore};
 use anyhow::Context;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::path::PathBuf;
@@ -64,14 +64,14 @@ const SELECT: &str = "SELECT value FROM spin_key_value WHERE store = ?1 AND key 
 const UPSERT: &str = "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3)
     ON CONFLICT (store, key) DO UPDATE SET value = excluded.value";
 
-fn parse_counter(value: Option<Vec<u8>>) -> rusqlite::Result<i64> {
-    let Some(bytes) = value else { return Ok(0) };
-    std::str::from_utf8(&bytes)
-        .ok()
-        .and_then(|s| s.trim().parse::<i64>().ok())
-        .ok_or_else(|| {
-            rusqlite::Error::InvalidParameterName("value is not a decimal integer".into())
-        })
+/// Spin's counter format on this store: an 8-byte little-endian i64 (absent = 0).
+fn parse_counter(value: Option<Vec<u8>>) -> Result<i64, usize> {
+    match value {
+        None => Ok(0),
+        Some(bytes) => <[u8; 8]>::try_from(bytes.as_slice())
+            .map(i64::from_le_bytes)
+            .map_err(|_| bytes.len()),
+    }
 }
 
 #[async_trait::async_trait]
@@ -117,21 +117,30 @@ impl KeyValueStore for SqliteKeyValue {
         .await
     }
 
-    async fn increment(&self, key: &str, delta: i64) -> Result<i64, String> {
+    async fn increment(&self, key: &str, delta: i64) -> Result<i64, IncrementError> {
         let key = key.to_owned();
-        self.run(move |c, s| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let current = tx
-                .query_row(SELECT, params![s, key], |r| r.get(0))
-                .optional()?;
-            let next = parse_counter(current)?.checked_add(delta).ok_or_else(|| {
-                rusqlite::Error::InvalidParameterName("increment overflows i64".into())
-            })?;
-            tx.execute(UPSERT, params![s, key, next.to_string().into_bytes()])?;
-            tx.commit()?;
-            Ok(next)
+        let outcome = self
+            .run(move |c, s| {
+                let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let current = tx
+                    .query_row(SELECT, params![s, key], |r| r.get(0))
+                    .optional()?;
+                let Ok(current) = parse_counter(current) else {
+                    return Ok(None);
+                };
+                // Spin adds with wrapping arithmetic (a release build's `+`).
+                let next = current.wrapping_add(delta);
+                tx.execute(UPSERT, params![s, key, next.to_le_bytes().to_vec()])?;
+                tx.commit()?;
+                Ok(Some(next))
+            })
+            .await
+            .map_err(IncrementError::Store)?;
+        outcome.ok_or_else(|| {
+            IncrementError::NotACounter(
+                "increment of a value that is not an 8-byte counter (Spin panics here)".into(),
+            )
         })
-        .await
     }
 
     async fn swap_if(
@@ -143,11 +152,16 @@ impl KeyValueStore for SqliteKeyValue {
         let key = key.to_owned();
         self.run(move |c, s| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let current: Option<Vec<u8>> = tx
-                .query_row(SELECT, params![s, key], |r| r.get(0))
-                .optional()?;
-            if current != expected {
-                return Ok(false);
+            // As Spin's SQLite store: with no value read (the key was absent), the swap is
+            // a plain upsert that always succeeds, so it is not atomic against a
+            // concurrent insert. Initialise a key (e.g. with `increment`) before CAS loops.
+            if let Some(expected) = expected {
+                let current: Option<Vec<u8>> = tx
+                    .query_row(SELECT, params![s, key], |r| r.get(0))
+                    .optional()?;
+                if current.as_ref() != Some(&expected) {
+                    return Ok(false);
+                }
             }
             tx.execute(UPSERT, params![s, key, value])?;
             tx.commit()?;

@@ -1,16 +1,19 @@
 //! `wasi:keyvalue/{store,atomics,batch}@0.2.0-draft2` over the same stores as Spin's KV.
 
 use crate::bindings::wasi::keyvalue::{atomics, batch, store};
-use crate::key_value::{KeyValueStore, KvHandle, KvOpenError};
+use crate::key_value::{IncrementError, KeyValueStore, KvHandle, KvOpenError};
 use crate::state::RequestState;
 use std::sync::Arc;
 use wasmtime::component::Resource;
 
-/// A compare-and-swap handle: the key and the value seen when it was made.
+/// A compare-and-swap handle. As Spin's: `new` reads nothing; `current` reads the value
+/// and remembers it; `swap` writes only if that value is still there, and writes
+/// unconditionally if `current` was never called.
 pub struct CasHandle {
     store: Arc<dyn KeyValueStore>,
     key: String,
-    seen: Option<Vec<u8>>,
+    /// `None` until `current` is called; then the value it saw (`Some(None)`: absent).
+    seen: Option<Option<Vec<u8>>>,
 }
 
 type StoreResult<T> = wasmtime::Result<Result<T, store::Error>>;
@@ -62,15 +65,18 @@ impl store::HostBucket for RequestState {
         this: Resource<KvHandle>,
         cursor: Option<String>,
     ) -> StoreResult<store::KeyResponse> {
+        // As Spin: one page holding every key; a cursor is refused.
+        if cursor.is_some() {
+            return Ok(Err(store::Error::Other(
+                "list_keys: cursor not supported".into(),
+            )));
+        }
         let kv = self.kv_store(&this)?;
-        Ok(kv.keys().await.map_err(store::Error::Other).map(|keys| {
-            // One page: every key after the cursor, in key order.
-            let keys = match cursor {
-                Some(after) => keys.into_iter().filter(|k| *k > after).collect(),
-                None => keys,
-            };
-            store::KeyResponse { keys, cursor: None }
-        }))
+        Ok(kv
+            .keys()
+            .await
+            .map_err(store::Error::Other)
+            .map(|keys| store::KeyResponse { keys, cursor: None }))
     }
 
     async fn drop(&mut self, this: Resource<KvHandle>) -> wasmtime::Result<()> {
@@ -87,7 +93,11 @@ impl atomics::Host for RequestState {
         delta: i64,
     ) -> StoreResult<i64> {
         let kv = self.kv_store(&bucket)?;
-        Ok(kv.increment(&key, delta).await.map_err(store::Error::Other))
+        match kv.increment(&key, delta).await {
+            Ok(value) => Ok(Ok(value)),
+            Err(IncrementError::Store(e)) => Ok(Err(store::Error::Other(e))),
+            Err(IncrementError::NotACounter(why)) => Err(wasmtime::Error::msg(why)),
+        }
     }
 
     async fn swap(
@@ -96,21 +106,24 @@ impl atomics::Host for RequestState {
         value: Vec<u8>,
     ) -> wasmtime::Result<Result<(), atomics::CasError>> {
         let handle = self.table.delete(cas)?;
-        match handle
-            .store
-            .swap_if(&handle.key, handle.seen.clone(), value)
-            .await
-        {
+        let swapped = match handle.seen.clone() {
+            Some(expected) => handle.store.swap_if(&handle.key, expected, value).await,
+            None => handle.store.set(&handle.key, value).await.map(|()| true),
+        };
+        match swapped {
             Ok(true) => Ok(Ok(())),
             Ok(false) => {
-                // Hand the guest a fresh handle that remembers the new value.
+                // As Spin: a fresh handle that has already read the current value.
                 let seen = match handle.store.get(&handle.key).await {
                     Ok(seen) => seen,
                     Err(e) => {
                         return Ok(Err(atomics::CasError::StoreError(store::Error::Other(e))));
                     }
                 };
-                let retry = self.table.push(CasHandle { seen, ..handle })?;
+                let retry = self.table.push(CasHandle {
+                    seen: Some(seen),
+                    ..handle
+                })?;
                 Ok(Err(atomics::CasError::CasFailed(retry)))
             }
             Err(e) => Ok(Err(atomics::CasError::StoreError(store::Error::Other(e)))),
@@ -125,19 +138,23 @@ impl atomics::HostCas for RequestState {
         key: String,
     ) -> StoreResult<Resource<CasHandle>> {
         let kv = self.kv_store(&bucket)?;
-        let seen = match kv.get(&key).await {
-            Ok(seen) => seen,
-            Err(e) => return Ok(Err(store::Error::Other(e))),
-        };
         Ok(Ok(self.table.push(CasHandle {
             store: kv,
             key,
-            seen,
+            seen: None,
         })?))
     }
 
     async fn current(&mut self, this: Resource<CasHandle>) -> StoreResult<Option<Vec<u8>>> {
-        Ok(Ok(self.table.get(&this)?.seen.clone()))
+        let handle = self.table.get(&this)?;
+        let (store, key) = (handle.store.clone(), handle.key.clone());
+        match store.get(&key).await {
+            Ok(value) => {
+                self.table.get_mut(&this)?.seen = Some(value.clone());
+                Ok(Ok(value))
+            }
+            Err(e) => Ok(Err(store::Error::Other(e))),
+        }
     }
 
     async fn drop(&mut self, this: Resource<CasHandle>) -> wasmtime::Result<()> {
@@ -152,11 +169,16 @@ impl batch::Host for RequestState {
         bucket: Resource<KvHandle>,
         keys: Vec<String>,
     ) -> StoreResult<Vec<(String, Option<Vec<u8>>)>> {
+        // As Spin's SQLite store: missing keys are left out, a repeated key comes once.
         let kv = self.kv_store(&bucket)?;
-        let mut out = Vec::with_capacity(keys.len());
+        let mut out: Vec<(String, Option<Vec<u8>>)> = Vec::with_capacity(keys.len());
         for key in keys {
+            if out.iter().any(|(k, _)| *k == key) {
+                continue;
+            }
             match kv.get(&key).await {
-                Ok(value) => out.push((key, value)),
+                Ok(Some(value)) => out.push((key, Some(value))),
+                Ok(None) => {}
                 Err(e) => return Ok(Err(store::Error::Other(e))),
             }
         }

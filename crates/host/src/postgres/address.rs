@@ -1,223 +1,211 @@
-//! PostgreSQL connection strings (URL or key=value): the `host:port` pairs they
-//! reach, for the `allowed_outbound_hosts` check, and a password-free form for
-//! logs and metrics labels.
+//! PostgreSQL connection strings (URL or key=value) against `allowed_outbound_hosts`,
+//! as Spin's `crates/factor-outbound-pg/src/allowed_hosts.rs` checks them: every `host`
+//! becomes `{host}[:{port}]`, checked with `check_url(…, "postgres")`.
 
+use crate::allowed_hosts::OutboundPolicy;
 use tokio_postgres::Config;
 use tokio_postgres::config::Host;
 
-/// PostgreSQL's well-known port, used when the address names none.
-pub const DEFAULT_PORT: u16 = 5432;
-
-/// Parse `address` as tokio-postgres (and Spin) do.
-pub fn parse(address: &str) -> Result<Config, String> {
-    address
-        .parse::<Config>()
-        .map_err(|e| format!("invalid PostgreSQL address: {e}"))
+/// Parse `address` as tokio-postgres (and Spin) do. Spin hands the guest the error's
+/// `Display` (`invalid connection string`) as `connection-failed`.
+pub fn parse(address: &str) -> Result<Config, tokio_postgres::Error> {
+    address.parse::<Config>()
 }
 
-/// Every `(host, port)` a connection may reach: each `host` and each
-/// `hostaddr`, with the port at the same index, the only port, or 5432.
-/// IPv6 literals come back bracketed (`[::1]`), as in `allowed_outbound_hosts`.
-pub fn targets(config: &Config) -> Result<Vec<(String, u16)>, String> {
+/// Why an address may not be used: the guest's `connection-failed` text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// `address postgres://{url} is not permitted`; `url` is what was checked.
+    NotPermitted {
+        url: String,
+    },
+    UnixSocket,
+}
+
+impl Refusal {
+    pub fn message(&self) -> String {
+        match self {
+            Refusal::NotPermitted { url } => format!("address postgres://{url} is not permitted"),
+            Refusal::UnixSocket => "Unix sockets are not supported on WebAssembly".to_owned(),
+        }
+    }
+}
+
+/// What is checked for each place the connection may reach, in order: `host[:port]`
+/// for every `host`, then for every `hostaddr`. The port is the one at the same index,
+/// else the only one, else none (the check then assumes 5432), exactly as Spin pairs
+/// them. (tokio-postgres gives every URL host a port, 5432 when the URL names none.)
+///
+/// crm-host is stricter than Spin here: Spin checks only `host` entries, yet
+/// tokio-postgres connects to `hostaddr` when one is given, so
+/// `host=granted.example hostaddr=10.1.2.3` (or a lone `hostaddr=`) passes Spin's check
+/// and reaches an address nobody granted. crm-host requires each `hostaddr` to be
+/// granted as well; no address Spin refuses is accepted here.
+pub fn checked_urls(config: &Config) -> Result<Vec<String>, Refusal> {
     let ports = config.get_ports();
-    let port_at = |i: usize| -> Result<u16, String> {
-        match ports {
-            [] => Ok(DEFAULT_PORT),
-            [only] => Ok(*only),
-            _ => ports.get(i).copied().ok_or_else(|| {
-                "invalid PostgreSQL address: the numbers of hosts and ports differ".to_owned()
-            }),
+    let with_port = |i: usize, host: &str| {
+        let port = ports.get(i).or_else(|| {
+            if ports.len() == 1 {
+                ports.first()
+            } else {
+                None
+            }
+        });
+        match port {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_owned(),
         }
     };
-    let mut targets = Vec::new();
+    let mut urls = Vec::new();
     for (i, host) in config.get_hosts().iter().enumerate() {
         match host {
-            Host::Tcp(name) => targets.push((bracketed(name), port_at(i)?)),
+            Host::Tcp(name) => urls.push(with_port(i, name)),
             #[cfg(unix)]
-            Host::Unix(_) => return Err("Unix sockets are not supported on WebAssembly".into()),
+            Host::Unix(_) => return Err(Refusal::UnixSocket),
         }
     }
     for (i, ip) in config.get_hostaddrs().iter().enumerate() {
-        targets.push((bracketed(&ip.to_string()), port_at(i)?));
+        urls.push(with_port(i, &ip.to_string()));
     }
-    if targets.is_empty() {
-        return Err("invalid PostgreSQL address: it names no host".into());
-    }
-    Ok(targets)
+    Ok(urls)
 }
 
-fn bracketed(host: &str) -> String {
-    if host.contains(':') && !host.starts_with('[') {
-        format!("[{host}]")
-    } else {
-        host.to_owned()
-    }
-}
-
-/// Whether every host the connection may reach is on this machine.
-pub fn is_loopback_only(config: &Config) -> bool {
-    let Ok(targets) = targets(config) else {
-        return false;
-    };
-    targets.iter().all(|(host, _)| {
-        let bare = host.trim_start_matches('[').trim_end_matches(']');
-        bare.eq_ignore_ascii_case("localhost")
-            || bare
-                .parse::<std::net::IpAddr>()
-                .is_ok_and(|ip| ip.is_loopback())
-    })
-}
-
-/// `address` with any password replaced by `***` (URL user info, `?password=`,
-/// or a `password=` pair), safe for logs and metrics labels.
-pub fn redact(address: &str) -> String {
-    if let Some(rest) = address
-        .strip_prefix("postgres://")
-        .or_else(|| address.strip_prefix("postgresql://"))
-    {
-        let scheme = &address[..address.len() - rest.len()];
-        return format!("{scheme}{}", redact_url_rest(rest));
-    }
-    redact_key_values(address)
-}
-
-fn redact_url_rest(rest: &str) -> String {
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    let authority = match authority.rsplit_once('@') {
-        Some((user_info, hosts)) => match user_info.split_once(':') {
-            Some((user, _password)) => format!("{user}:***@{hosts}"),
-            None => authority.to_owned(),
-        },
-        None => authority.to_owned(),
-    };
-    let tail = match tail.split_once('?') {
-        Some((path, query)) => {
-            let pairs: Vec<String> = query
-                .split('&')
-                .map(|pair| match pair.split_once('=') {
-                    Some((key, _)) if key == "password" => format!("{key}=***"),
-                    _ => pair.to_owned(),
-                })
-                .collect();
-            format!("{path}?{}", pairs.join("&"))
-        }
-        None => tail.to_owned(),
-    };
-    format!("{authority}{tail}")
-}
-
-/// Redact `password = value` in libpq key=value syntax, where a value is either
-/// a bare word or single-quoted with backslash escapes.
-fn redact_key_values(address: &str) -> String {
-    let mut out = String::with_capacity(address.len());
-    let mut rest = address;
-    while let Some(eq) = rest.find('=') {
-        let key = rest[..eq].trim_end();
-        let key_name = key.rsplit(char::is_whitespace).next().unwrap_or(key);
-        out.push_str(&rest[..=eq]);
-        let after = &rest[eq + 1..];
-        let value_start = after.len() - after.trim_start().len();
-        out.push_str(&after[..value_start]);
-        let value_len = value_length(&after[value_start..]);
-        let value = &after[value_start..value_start + value_len];
-        out.push_str(if key_name == "password" { "***" } else { value });
-        rest = &after[value_start + value_len..];
-    }
-    out.push_str(rest);
-    out
-}
-
-fn value_length(text: &str) -> usize {
-    if !text.starts_with('\'') {
-        return text.find(char::is_whitespace).unwrap_or(text.len());
-    }
-    let mut escaped = false;
-    for (i, c) in text.char_indices().skip(1) {
-        match c {
-            _ if escaped => escaped = false,
-            '\\' => escaped = true,
-            '\'' => return i + 1,
-            _ => {}
+/// Refuse an address that reaches a place `policy` does not grant.
+///
+/// tokio-postgres strips an IPv6 literal's brackets (`[::1]` becomes `::1`), so on
+/// Spin `::1:5432` never parses as a URL and IPv6 hosts are never permitted, whatever
+/// the grants say. crm-host refuses them explicitly rather than by that accident.
+pub fn ensure_allowed(config: &Config, policy: &OutboundPolicy) -> Result<(), Refusal> {
+    for url in checked_urls(config)? {
+        let host = url.rsplit_once(':').map_or(url.as_str(), |(host, _)| host);
+        let is_ipv6 = host.contains(':');
+        if is_ipv6 || !policy.allows_url(&url, "postgres") {
+            return Err(Refusal::NotPermitted { url });
         }
     }
-    text.len()
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::allowed_hosts::AllowedHost;
+
+    fn policy(entries: &[&str]) -> OutboundPolicy {
+        let entries = entries
+            .iter()
+            .map(|entry| AllowedHost::parse(entry).expect("a valid entry"))
+            .collect();
+        OutboundPolicy::new(entries, &[])
+    }
 
     #[test]
-    fn redact_hides_passwords_in_every_address_form() {
+    fn each_host_is_checked_with_the_port_spin_pairs_it_with() {
         for (address, want, why) in [
             (
-                "postgres://app:s3cret@db:5432/crm",
-                "postgres://app:***@db:5432/crm",
-                "URL user info",
+                "postgres://u@db/x",
+                vec!["db:5432"],
+                "URL: the driver's 5432",
+            ),
+            ("host=db", vec!["db"], "key=value: no port"),
+            ("postgres://u@db:6000/x", vec!["db:6000"], "URL port"),
+            ("host=db port=6000", vec!["db:6000"], "key=value port"),
+            ("host=a,b port=1,2", vec!["a:1", "b:2"], "the port per host"),
+            (
+                "host=a,b port=7",
+                vec!["a:7", "b:7"],
+                "the only port for all",
             ),
             (
-                "postgresql://app@db/crm?password=s3cret&sslmode=disable",
-                "postgresql://app@db/crm?password=***&sslmode=disable",
-                "URL query parameter",
+                "host=a,b,c port=1,2",
+                vec!["a:1", "b:2", "c"],
+                "no port left",
+            ),
+            ("postgres://u@a:1,b/x", vec!["a:1", "b:5432"], "URL hosts"),
+            (
+                "host=db hostaddr=10.0.0.5",
+                vec!["db", "10.0.0.5"],
+                "hostaddr checked too (stricter than Spin)",
             ),
             (
-                "host=db user=app password=s3cret dbname=crm",
-                "host=db user=app password=*** dbname=crm",
-                "bare key=value",
+                "hostaddr=10.0.0.5 port=7",
+                vec!["10.0.0.5:7"],
+                "hostaddr only",
             ),
             (
-                "host=db password = 'it\\'s secret' dbname=crm",
-                "host=db password = *** dbname=crm",
-                "quoted value with escapes and spaces around =",
+                "postgres://u@[::1]:5433/x",
+                vec!["::1:5433"],
+                "IPv6, unbracketed",
             ),
-            (
-                "postgres://app@db/crm",
-                "postgres://app@db/crm",
-                "no password",
-            ),
+            ("user=postgres dbname=x", vec![], "no host at all"),
         ] {
-            assert_eq!(redact(address), want, "{why}");
+            let config = parse(address).expect("a valid address");
+
+            let got = checked_urls(&config);
+
+            let want: Vec<String> = want.into_iter().map(str::to_owned).collect();
+            assert_eq!(got, Ok(want), "{why}: {address}");
         }
     }
 
     #[test]
-    fn targets_pair_each_host_with_its_port() {
+    fn a_unix_socket_host_is_refused() {
+        let config = parse("host=/var/run/postgresql").expect("a valid address");
+
+        let refusal = checked_urls(&config).expect_err("a socket path");
+
+        assert_eq!(
+            refusal.message(),
+            "Unix sockets are not supported on WebAssembly"
+        );
+    }
+
+    #[test]
+    fn the_refusal_names_the_first_place_not_granted() {
+        let grants = policy(&["postgres://db:5432", "postgres://10.0.0.5", "*://[::1]:*"]);
         for (address, want, why) in [
-            ("postgres://u@db/x", vec![("db", 5432)], "default port"),
-            ("host=db port=6000", vec![("db", 6000)], "explicit port"),
+            ("host=db", None, "no port matches 5432"),
+            ("postgres://u@db/x", None, "the URL's default port"),
+            ("postgres://u@db:5432/x", None, "explicit 5432"),
             (
-                "host=a,b port=1,2",
-                vec![("a", 1), ("b", 2)],
-                "port per host",
+                "postgres://u@db:6000/x",
+                Some("db:6000"),
+                "port not granted",
             ),
-            ("host=a,b port=7", vec![("a", 7), ("b", 7)], "shared port"),
+            ("host=db,other", Some("other"), "every host must be granted"),
             (
-                "host=db hostaddr=10.0.0.5",
-                vec![("db", 5432), ("10.0.0.5", 5432)],
-                "hostaddr is checked too",
+                "host=a,b port=5432,6000",
+                Some("a:5432"),
+                "first refusal wins",
             ),
             (
-                "postgres://u@[::1]:5433/x",
-                vec![("[::1]", 5433)],
-                "IPv6 literal",
+                "host=db hostaddr=10.9.9.9",
+                Some("10.9.9.9"),
+                "a hostaddr not granted",
+            ),
+            ("host=db hostaddr=10.0.0.5", None, "a hostaddr granted"),
+            ("host=::1", Some("::1"), "IPv6 never permitted"),
+            (
+                "host=::1 port=5432",
+                Some("::1:5432"),
+                "IPv6 with a port, key=value",
             ),
         ] {
-            let config = parse(address).unwrap();
-            let got = targets(&config).unwrap();
-            let want: Vec<(String, u16)> = want.into_iter().map(|(h, p)| (h.into(), p)).collect();
+            let config = parse(address).expect("a valid address");
+
+            let got = ensure_allowed(&config, &grants).map_err(|r| r.message());
+
+            let want = want.map_or(Ok(()), |url| {
+                Err(format!("address postgres://{url} is not permitted"))
+            });
             assert_eq!(got, want, "{why}: {address}");
         }
     }
 
     #[test]
-    fn targets_reject_sockets_and_missing_hosts() {
-        for (address, why) in [
-            ("host=/var/run/postgresql", "Unix socket"),
-            ("user=postgres dbname=x", "no host"),
-        ] {
-            let config = parse(address).unwrap();
-            assert!(targets(&config).is_err(), "{why}: {address}");
-        }
+    fn a_malformed_address_fails_with_the_drivers_text() {
+        let error = parse("host=db sslmode=maybe").expect_err("an invalid sslmode");
+
+        assert_eq!(error.to_string(), "invalid connection string");
     }
 }

@@ -1,18 +1,24 @@
 //! One deadpool connection pool per distinct PostgreSQL address, shared by the
-//! whole application, with a bounded wait for a free connection, TLS choice,
-//! and gauges for metrics.
+//! whole application: at most [`MAX_POOLS`] of them (least recently used evicted),
+//! a bounded wait for a free connection, TLS as Spin chooses it, connections rolled
+//! back before reuse, and gauges for metrics.
 
-use crate::postgres::address;
+use crate::postgres::lru::LruMap;
+use crate::postgres::{label, tls};
 use deadpool_postgres::{
     Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime, TimeoutType,
 };
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
-use tokio_postgres::config::SslMode;
 
 /// How long opening one new server connection may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Most pools kept, as Spin's `CONNECTION_POOL_CACHE_CAPACITY`. Evicting a pool
+/// closes its idle connections; connections lent out live on until returned, then
+/// close.
+pub const MAX_POOLS: usize = 16;
 
 /// Sizing of every pool.
 #[derive(Debug, Clone, Copy)]
@@ -32,7 +38,7 @@ impl Default for PgPoolSettings {
     }
 }
 
-/// Gauges of one pool, labelled by the address without its password.
+/// Gauges of one pool, labelled by its address without any password.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PgPoolStats {
     pub address: String,
@@ -47,17 +53,25 @@ pub struct PgPoolStats {
     pub waiting: usize,
 }
 
-/// The application's pools, created on first use of an address.
+/// A pool and its password-free label.
+#[derive(Clone)]
+struct LabelledPool {
+    pool: Pool,
+    label: String,
+}
+
+/// The application's pools, created on first use of an address (the exact string,
+/// as Spin keys them).
 pub struct PgPools {
     settings: PgPoolSettings,
-    pools: Mutex<HashMap<String, Pool>>,
+    pools: Mutex<LruMap<LabelledPool>>,
 }
 
 impl PgPools {
     pub fn new(settings: PgPoolSettings) -> PgPools {
         PgPools {
             settings,
-            pools: Mutex::new(HashMap::new()),
+            pools: Mutex::new(LruMap::new(MAX_POOLS)),
         }
     }
 
@@ -73,20 +87,25 @@ impl PgPools {
 
     fn pool(&self, address: &str, config: tokio_postgres::Config) -> Result<Pool, String> {
         let mut pools = self.pools.lock().map_err(|_| "pool registry poisoned")?;
-        if let Some(pool) = pools.get(address) {
-            return Ok(pool.clone());
+        if let Some(entry) = pools.get(address) {
+            return Ok(entry.pool.clone());
         }
-        let pool = self.build(config)?;
-        pools.insert(address.to_owned(), pool.clone());
+        let entry = LabelledPool {
+            label: label::label(&config),
+            pool: self.build(config)?,
+        };
+        let pool = entry.pool.clone();
+        // The evicted pool (if any) is dropped here, closing its idle connections.
+        drop(pools.insert(address.to_owned(), entry));
         Ok(pool)
     }
 
     fn build(&self, config: tokio_postgres::Config) -> Result<Pool, String> {
         let manager_config = ManagerConfig {
-            recycling_method: RecyclingMethod::Clean,
+            recycling_method: recycling_method(),
         };
-        let manager = if uses_tls(&config) {
-            Manager::from_config(config, tls_connector()?, manager_config)
+        let manager = if tls::offers_tls(&config) {
+            Manager::from_config(config, tls::connector()?, manager_config)
         } else {
             Manager::from_config(config, tokio_postgres::NoTls, manager_config)
         };
@@ -115,51 +134,85 @@ impl PgPools {
         }
     }
 
-    /// Gauges of every pool, sorted by redacted address.
+    /// Gauges of every pool, sorted by label. Two addresses with one label (say, two
+    /// passwords for one user) are told apart by a ` #2`, ` #3` suffix, by age.
     pub fn stats(&self) -> Vec<PgPoolStats> {
         let Ok(pools) = self.pools.lock() else {
             return Vec::new();
         };
-        let mut stats: Vec<PgPoolStats> = pools
-            .iter()
-            .map(|(address, pool)| {
-                let status = pool.status();
-                PgPoolStats {
-                    address: address::redact(address),
-                    max_size: status.max_size,
-                    size: status.size,
-                    available: status.available,
-                    in_use: status.size.saturating_sub(status.available),
-                    waiting: status.waiting,
-                }
-            })
-            .collect();
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        let mut stats: Vec<PgPoolStats> = Vec::new();
+        for entry in pools.values() {
+            let twins = seen.entry(entry.label.as_str()).or_default();
+            *twins += 1;
+            let address = match *twins {
+                1 => entry.label.clone(),
+                n => format!("{} #{n}", entry.label),
+            };
+            let status = entry.pool.status();
+            stats.push(PgPoolStats {
+                address,
+                max_size: status.max_size,
+                size: status.size,
+                available: status.available,
+                in_use: status.size.saturating_sub(status.available),
+                waiting: status.waiting,
+            });
+        }
         stats.sort_by(|a, b| a.address.cmp(&b.address));
         stats
     }
 }
 
-/// Plain TCP when TLS is off (`sslmode=disable`) or merely preferred on this
-/// machine's loopback; rustls otherwise (`prefer` still falls back when the
-/// server declines TLS).
-fn uses_tls(config: &tokio_postgres::Config) -> bool {
-    match config.get_ssl_mode() {
-        SslMode::Disable => false,
-        SslMode::Prefer => !address::is_loopback_only(config),
-        _ => true,
-    }
+/// Run on a pooled connection before it is lent again: `ROLLBACK`, then the reset of
+/// deadpool's `Clean` method (cursors, session settings, listeners, advisory locks,
+/// temporary tables, sequences).
+///
+/// crm-host is deliberately safer than Spin here. Spin uses `Clean` alone, whose
+/// statements are legal inside a transaction block, so a connection returned while a
+/// transaction is open (a guest that trapped between `BEGIN` and `COMMIT`) is lent to
+/// the next request still inside that transaction, which then sees, and may commit,
+/// the other request's uncommitted work. `ROLLBACK` ends any such transaction (an
+/// aborted one too, so the connection is kept rather than discarded); outside one it
+/// is only a warning (`there is no transaction in progress`).
+fn recycling_method() -> RecyclingMethod {
+    let clean = RecyclingMethod::Clean.query().unwrap_or_default();
+    RecyclingMethod::Custom(format!("ROLLBACK; {clean}"))
 }
 
-/// rustls with the ring provider and Mozilla's root certificates.
-fn tls_connector() -> Result<tokio_postgres_rustls::MakeRustlsConnect, String> {
-    let roots = rustls::RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-    };
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| format!("cannot set up TLS: {e}"))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recycling_rolls_back_before_the_clean_reset() {
+        let RecyclingMethod::Custom(sql) = recycling_method() else {
+            panic!("a custom recycling query");
+        };
+
+        assert!(sql.starts_with("ROLLBACK; CLOSE ALL;"), "{sql}");
+        assert!(sql.ends_with("DISCARD SEQUENCES;"), "{sql}");
+    }
+
+    #[test]
+    fn pools_that_share_a_label_are_told_apart() {
+        let pools = PgPools::new(PgPoolSettings::default());
+        for address in [
+            "postgres://u:one@h/db?sslmode=disable",
+            "postgres://u:two@h/db?sslmode=disable",
+        ] {
+            let config = address.parse().expect("a valid address");
+            pools.pool(address, config).expect("a pool");
+        }
+
+        let labels: Vec<String> = pools.stats().into_iter().map(|s| s.address).collect();
+
+        assert_eq!(
+            labels,
+            [
+                "postgres://u@h:5432/db?sslmode=disable",
+                "postgres://u@h:5432/db?sslmode=disable #2"
+            ]
+        );
+    }
 }

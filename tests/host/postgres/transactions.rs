@@ -1,0 +1,62 @@
+//! A connection given back inside an open transaction (its guest trapped between
+//! `BEGIN` and `COMMIT`) is rolled back before anyone else gets it. Spin does not do
+//! this; crm-host is deliberately safer.
+
+use super::pg;
+use crm_tests::backends::{PgDatabase, url_encode};
+use crm_tests::{TestApp, fixtures};
+use serde_json::json;
+use std::time::Duration;
+
+/// `/probe/pg/trap`: run `statements` on one connection, then trap; returns the status.
+async fn execute_then_trap(app: &TestApp, addr: &str, statements: &[&str]) -> u16 {
+    let response = app
+        .client
+        .post(app.url(&format!("/probe/pg/trap?addr={}", url_encode(addr))))
+        .body(json!(statements).to_string())
+        .send()
+        .await
+        .expect("request failed");
+    response.status().as_u16()
+}
+
+#[tokio::test]
+async fn a_transaction_left_open_by_a_trap_is_rolled_back_before_the_connection_is_reused() {
+    let Some(db) = PgDatabase::create().await else {
+        return;
+    };
+    // One connection, so the next request gets the very one the trap gave back.
+    let app = fixtures()
+        .postgres_grant(&db.url)
+        .pg_pool(1, Duration::from_secs(5))
+        .start()
+        .await;
+    pg(&app, "/probe/pg/exec", &db.url, "CREATE TABLE t (n int)").await;
+
+    let trapped = execute_then_trap(&app, &db.url, &["BEGIN", "INSERT INTO t VALUES (1)"]).await;
+    let seen = pg(
+        &app,
+        "/probe/pg/query",
+        &db.url,
+        "SELECT count(*)::int4 AS n FROM t",
+    )
+    .await;
+
+    assert_eq!(trapped, 500, "the guest trapped");
+    assert_eq!(
+        seen["rows"],
+        json!([[{ "type": "int32", "value": 0 }]]),
+        "the next request saw the trapped request's uncommitted row: {seen}"
+    );
+    let observer = db.client().await;
+    let open: i64 = observer
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity \
+             WHERE datname = current_database() AND state LIKE 'idle in transaction%'",
+            &[],
+        )
+        .await
+        .expect("pg_stat_activity")
+        .get(0);
+    assert_eq!(open, 0, "a pooled connection is still idle in transaction");
+}
