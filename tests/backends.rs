@@ -108,6 +108,19 @@ impl PgDatabase {
         })
     }
 
+    /// Whether the server offers TLS (`SHOW ssl`); cases about TLS skip, with a notice,
+    /// on a server without it (GitHub's `postgres` service container, for one).
+    pub async fn has_tls(&self) -> bool {
+        let on = match self.client().await.query_one("SHOW ssl", &[]).await {
+            Ok(row) => row.get::<_, String>(0) == "on",
+            Err(_) => false,
+        };
+        if !on {
+            eprintln!("notice: this PostgreSQL server has ssl=off: skipping a TLS case");
+        }
+        on
+    }
+
     /// A client connected to this database.
     pub async fn client(&self) -> tokio_postgres::Client {
         connect(&self.url).await

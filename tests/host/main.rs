@@ -2,6 +2,7 @@
 //! (tests/fixtures/spin.toml), over HTTP.
 
 mod chaining;
+mod conformance;
 mod grants;
 mod headers;
 mod hostile;
