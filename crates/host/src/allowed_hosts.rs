@@ -4,10 +4,11 @@
 //! a literal (normalised by the `url` crate), a CIDR block or `self`, and the port `*`, a
 //! number, or an end-excluded range `3000..3010`; no port means the scheme's well-known one.
 
+use ::url::Host;
 use anyhow::{Context, bail};
 use ip_network::IpNetwork;
 use std::ops::Range;
-use url::Host;
+use url::OutboundUrl;
 
 /// The domain service-chaining hosts end with: `http://<component>.spin.internal`.
 pub const SERVICE_CHAINING_SUFFIX: &str = ".spin.internal";
@@ -260,55 +261,7 @@ impl OutboundPolicy {
     }
 }
 
-/// The parts of a URL the check reads: lowercased scheme and host, explicit port only
-/// (the `url` crate drops a special scheme's default port).
-#[derive(Debug)]
-struct OutboundUrl {
-    scheme: String,
-    host: String,
-    port: Option<u16>,
-}
-
-impl OutboundUrl {
-    /// Parse `url`; failing that (or without a host), `{scheme}://{url}`. User info is
-    /// percent-encoded first so that any password characters parse.
-    fn parse(url: &str, scheme: &str) -> anyhow::Result<OutboundUrl> {
-        let url = encode_user_info(url);
-        let parsed = match url::Url::parse(&url) {
-            Ok(parsed) if parsed.has_host() => parsed,
-            first => match url::Url::parse(&format!("{scheme}://{url}")) {
-                Ok(parsed) => parsed,
-                Err(second) => return Err(first.err().map_or(second, |e| e).into()),
-            },
-        };
-        Ok(OutboundUrl {
-            scheme: parsed.scheme().to_owned(),
-            host: parsed
-                .host_str()
-                .with_context(|| format!("{url:?} does not have a host component"))?
-                .to_owned(),
-            port: parsed.port(),
-        })
-    }
-}
-
-fn encode_user_info(url: &str) -> String {
-    let Some(at) = url.find('@') else {
-        return url.to_owned();
-    };
-    let start = url.find("://").map_or(0, |i| i + 3);
-    let path = url[start..].find('/').map_or(usize::MAX, |i| i + start);
-    if at >= path || at < start {
-        return url.to_owned();
-    }
-    let user_info = &url[start..at];
-    format!(
-        "{}{}{}",
-        &url[..start],
-        urlencoding::encode(user_info),
-        &url[at..]
-    )
-}
+mod url;
 
 #[cfg(test)]
 mod tests;

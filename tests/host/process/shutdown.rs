@@ -45,7 +45,7 @@ async fn guests_that_never_return_neither_block_other_requests_nor_shutdown() {
         .collect();
     tokio::time::sleep(Duration::from_millis(300)).await;
     let other = reqwest::Client::builder()
-        .timeout(Duration::from_secs(2))
+        .timeout(Duration::from_secs(1))
         .build()
         .unwrap()
         .get(format!("http://{}/hello", host.addr))

@@ -2,6 +2,7 @@
 //! `template` renders `{{ name }}`; here the component grants and the
 //! `fermyon:spin/variables@2.0.0` and `wasi:config/store` interfaces.
 
+mod dotenv;
 mod providers;
 pub mod template;
 

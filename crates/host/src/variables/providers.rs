@@ -1,10 +1,10 @@
 //! Variable providers in Spin's order: `--variable`, `SPIN_VARIABLE_*` environment,
 //! the `.env` file, then the manifest's defaults.
 
+use super::dotenv::read_dotenv;
 use crate::app::manifest::{VariableDecl, validate_variable_name};
 use anyhow::{Context, bail};
 use std::collections::BTreeMap;
-use std::path::Path;
 
 /// Where variable values come from, highest priority first: `--variable`,
 /// `SPIN_VARIABLE_*` environment, the `.env` file, then manifest defaults.
@@ -89,34 +89,6 @@ impl Variables {
 /// `SPIN_VARIABLE_API_TOKEN` -> `api_token`.
 fn env_key_to_name(key: &str) -> Option<String> {
     key.strip_prefix("SPIN_VARIABLE_").map(str::to_lowercase)
-}
-
-/// Parse a `.env` file: `KEY=value` lines, `#` comments, optional quotes.
-/// A missing file is no error (Spin reads `.env` only when present).
-fn read_dotenv(path: &Path) -> anyhow::Result<Vec<(String, String)>> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e).with_context(|| format!("Failed to read {}", path.display())),
-    };
-    let mut pairs = Vec::new();
-    for line in text.lines().map(str::trim) {
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let line = line.strip_prefix("export ").unwrap_or(line);
-        let Some((key, value)) = line.split_once('=') else {
-            continue;
-        };
-        let value = value.trim();
-        let value = value
-            .strip_prefix('"')
-            .and_then(|v| v.strip_suffix('"'))
-            .or_else(|| value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')))
-            .unwrap_or(value);
-        pairs.push((key.trim().to_owned(), value.to_owned()));
-    }
-    Ok(pairs)
 }
 
 #[cfg(test)]
