@@ -14,10 +14,15 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 
+/// Connections being refused (each for at most a couple of seconds) at once; past
+/// this, a flood's further connections are closed without a word.
+const MAX_REFUSALS: usize = 64;
+
 /// Accept until `stop` turns true, then drain open connections.
 pub async fn serve(app: Arc<App>, listener: TcpListener, mut stop: watch::Receiver<bool>) {
     let graceful = GracefulShutdown::new();
     let connections = Arc::new(Semaphore::new(app.limits.max_connections));
+    let refusals = Arc::new(Semaphore::new(MAX_REFUSALS));
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
@@ -38,7 +43,12 @@ pub async fn serve(app: Arc<App>, listener: TcpListener, mut stop: watch::Receiv
         };
         let Ok(permit) = connections.clone().try_acquire_owned() else {
             Counters::add(&app.counters.rejected_connections);
-            tokio::spawn(refuse(stream));
+            if let Ok(refusing) = refusals.clone().try_acquire_owned() {
+                tokio::spawn(async move {
+                    refuse(stream).await;
+                    drop(refusing);
+                });
+            }
             continue;
         };
         let _ = stream.set_nodelay(true);

@@ -37,6 +37,28 @@ pub trait KeyValueStore: Send + Sync {
     ) -> Result<bool, String>;
 }
 
+/// The most bytes of keys one listing returns, as Spin's `MAX_HOST_BUFFERED_BYTES`.
+pub const MAX_LISTED_BYTES: usize = 128 << 20;
+
+/// Spin's error for a listing past [`MAX_LISTED_BYTES`].
+pub fn listing_too_large() -> String {
+    format!("query result exceeds limit of {MAX_LISTED_BYTES} bytes")
+}
+
+/// Add `key` to a listing unless it passes the byte budget.
+pub fn push_within_budget(
+    keys: &mut Vec<String>,
+    used: &mut usize,
+    key: String,
+) -> Result<(), String> {
+    *used += key.len();
+    if *used > MAX_LISTED_BYTES {
+        return Err(listing_too_large());
+    }
+    keys.push(key);
+    Ok(())
+}
+
 /// Why an increment failed.
 #[derive(Debug)]
 pub enum IncrementError {

@@ -2,7 +2,7 @@
 //! compare-and-swap a Lua script, so both stay atomic when several hosts
 //! share one Redis.
 
-use crate::key_value::{IncrementError, KeyValueStore};
+use crate::key_value::{IncrementError, KeyValueStore, push_within_budget};
 use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use std::time::Duration;
@@ -73,7 +73,7 @@ impl KeyValueStore for RedisKeyValue {
     async fn keys(&self) -> Result<Vec<String>, String> {
         let mut conn = self.conn.clone();
         let mut keys: Vec<String> = Vec::new();
-        let mut cursor: u64 = 0;
+        let (mut cursor, mut used): (u64, usize) = (0, 0);
         loop {
             let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
                 .arg(cursor)
@@ -82,7 +82,9 @@ impl KeyValueStore for RedisKeyValue {
                 .query_async(&mut conn)
                 .await
                 .map_err(err)?;
-            keys.extend(batch);
+            for key in batch {
+                push_within_budget(&mut keys, &mut used, key)?;
+            }
             if next == 0 {
                 break;
             }

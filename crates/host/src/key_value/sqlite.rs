@@ -1,6 +1,6 @@
 //! Spin's `type = "spin"` key-value store: one SQLite file, Spin's table layout.
 
-use crate::key_value::{IncrementError, KeyValueStore};
+use crate::key_value::{IncrementError, KeyValueStore, listing_too_large, push_within_budget};
 use anyhow::Context;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::path::PathBuf;
@@ -108,13 +108,21 @@ impl KeyValueStore for SqliteKeyValue {
     }
 
     async fn keys(&self) -> Result<Vec<String>, String> {
-        self.run(|c, s| {
-            let mut stmt =
-                c.prepare("SELECT key FROM spin_key_value WHERE store = ?1 ORDER BY key")?;
-            let rows = stmt.query_map(params![s], |r| r.get(0))?;
-            rows.collect()
-        })
-        .await
+        let listed = self
+            .run(|c, s| {
+                let mut stmt =
+                    c.prepare("SELECT key FROM spin_key_value WHERE store = ?1 ORDER BY key")?;
+                let mut rows = stmt.query(params![s])?;
+                let (mut keys, mut used) = (Vec::new(), 0);
+                while let Some(row) = rows.next()? {
+                    if push_within_budget(&mut keys, &mut used, row.get(0)?).is_err() {
+                        return Ok(None);
+                    }
+                }
+                Ok(Some(keys))
+            })
+            .await?;
+        listed.ok_or_else(listing_too_large)
     }
 
     async fn increment(&self, key: &str, delta: i64) -> Result<i64, IncrementError> {

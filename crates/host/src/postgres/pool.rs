@@ -15,6 +15,9 @@ use std::time::Duration;
 /// How long opening one new server connection may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long making a returned connection ready again (rollback, reset) may take.
+const RECYCLE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Most pools kept, as Spin's `CONNECTION_POOL_CACHE_CAPACITY`. Evicting a pool
 /// closes its idle connections; connections lent out live on until returned, then
 /// close.
@@ -113,6 +116,9 @@ impl PgPools {
             .max_size(self.settings.max_size.max(1))
             .wait_timeout(Some(self.settings.wait))
             .create_timeout(Some(CONNECT_TIMEOUT))
+            // A connection whose abandoned query still runs (its guest stopped at the
+            // deadline) would hold up the recycle: give up on it and try another.
+            .recycle_timeout(Some(RECYCLE_TIMEOUT))
             .runtime(Runtime::Tokio1)
             .build()
             .map_err(|e| format!("cannot build a connection pool: {e}"))
