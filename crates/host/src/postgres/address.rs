@@ -43,18 +43,9 @@ impl Refusal {
 /// granted as well; no address Spin refuses is accepted here.
 pub fn checked_urls(config: &Config) -> Result<Vec<String>, Refusal> {
     let ports = config.get_ports();
-    let with_port = |i: usize, host: &str| {
-        let port = ports.get(i).or_else(|| {
-            if ports.len() == 1 {
-                ports.first()
-            } else {
-                None
-            }
-        });
-        match port {
-            Some(port) => format!("{host}:{port}"),
-            None => host.to_owned(),
-        }
+    let with_port = |i: usize, host: &str| match port_at(ports, i) {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
     };
     let mut urls = Vec::new();
     for (i, host) in config.get_hosts().iter().enumerate() {
@@ -84,6 +75,18 @@ pub fn ensure_allowed(config: &Config, policy: &OutboundPolicy) -> Result<(), Re
         }
     }
     Ok(())
+}
+
+/// The port of the `i`th host, as Spin pairs them: the port at the same index, else the
+/// only port given, else none (the caller's default).
+pub fn port_at(ports: &[u16], i: usize) -> Option<&u16> {
+    ports.get(i).or_else(|| {
+        if ports.len() == 1 {
+            ports.first()
+        } else {
+            None
+        }
+    })
 }
 
 #[cfg(test)]

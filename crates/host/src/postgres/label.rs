@@ -44,18 +44,9 @@ fn places(config: &Config) -> Vec<String> {
     names
         .into_iter()
         .enumerate()
-        .map(|(i, name)| {
-            let port = ports.get(i).or_else(|| {
-                if ports.len() == 1 {
-                    ports.first()
-                } else {
-                    None
-                }
-            });
-            match port {
-                Some(port) => format!("{name}:{port}"),
-                None => name,
-            }
+        .map(|(i, name)| match super::address::port_at(ports, i) {
+            Some(port) => format!("{name}:{port}"),
+            None => name,
         })
         .collect()
 }
