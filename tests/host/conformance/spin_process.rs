@@ -5,6 +5,7 @@ use crm_tests::{Manifest, build_components, write_manifest};
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -71,7 +72,10 @@ impl SpinProcess {
         for (name, value) in variables {
             command.args(["--variable", &format!("{name}={value}")]);
         }
+        // Its own process group: `spin up` runs `spin trigger http` as a child, and both
+        // must go when the run ends.
         let mut child = command
+            .process_group(0)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -103,7 +107,9 @@ impl SpinProcess {
 
 impl Drop for RunningSpin {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        // The whole group: `spin up` and the trigger process it started.
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.child.wait();
     }
 }

@@ -167,7 +167,14 @@ fn check_labels(manifest: &Manifest, runtime: &RuntimeConfig) -> anyhow::Result<
 fn build_linker(engine: &Engine) -> anyhow::Result<Linker<RequestState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(anyhow::Error::from)?;
-    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+    // wasi:http types from wasmtime; outgoing-handler crm-host's own (see http/outgoing_handler.rs).
+    let options = wasmtime_wasi_http::p2::bindings::LinkOptions::default();
+    wasmtime_wasi_http::p2::bindings::http::types::add_to_linker::<_, wasmtime_wasi_http::WasiHttp>(
+        &mut linker,
+        &options.into(),
+        <RequestState as wasmtime_wasi_http::WasiHttpView>::http,
+    )?;
+    crate::http::outgoing_handler::add_to_linker(&mut linker)?;
     bindings::Host_::add_to_linker::<RequestState, HasSelf<RequestState>>(&mut linker, |s| s)?;
     Ok(linker)
 }

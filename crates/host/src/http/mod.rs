@@ -10,6 +10,7 @@ pub mod invoke;
 pub mod limits;
 pub mod listener;
 pub mod outbound;
+pub(crate) mod outgoing_handler;
 pub mod problem;
 pub mod reserved;
 pub mod routes;
