@@ -93,6 +93,11 @@ async fn unmatched_paths_get_the_apps_problem_json_404_not_spins_empty_one() {
         assert!(response.headers().contains_key("x-request-id"), "{path}");
         let body: serde_json::Value = response.json().await.unwrap();
         assert_eq!(body["status"], 404, "{path}: {body}");
+        assert_eq!(
+            body["detail"],
+            format!("No route matches {path}."),
+            "{body}"
+        );
     }
 }
 

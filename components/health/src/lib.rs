@@ -1,4 +1,5 @@
-//! Health component: routes `/health`, `/health/live` and `/health/ready` to their handlers.
+//! Health component: routes `/health`, `/health/live` and `/health/ready` to their handlers,
+//! and answers every path no other component routes (spin.toml `/...`) with a problem+json 404.
 #![deny(unsafe_code)]
 
 mod checks;
@@ -56,7 +57,7 @@ fn handle_health(request: Request) -> Response {
 
 fn route(request: &Request, request_id: &RequestId) -> Result<Response, ApiError> {
     let endpoint = Endpoint::from_path(request.path())
-        .ok_or_else(|| ApiError::NotFound(format!("No health endpoint at {}.", request.path())))?;
+        .ok_or_else(|| ApiError::NotFound(format!("No route matches {}.", request.path())))?;
     if *request.method() != Method::Get {
         return Err(ApiError::MethodNotAllowed {
             method: request.method().to_string(),
