@@ -1,6 +1,7 @@
 //! crm-domain: the pure types and rules of the CRM API (no I/O, no spin-sdk).
 #![forbid(unsafe_code)]
 
+pub mod auth;
 pub mod health;
 pub mod log;
 pub mod migrations;

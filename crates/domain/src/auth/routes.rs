@@ -1,0 +1,99 @@
+//! The public routes `auth` serves, one table for its router, the OpenAPI document
+//! (`openapi/crm-api.json`) and the test that keeps the two equal. `{id}` is one segment.
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// No credentials (login, refresh, logout, the JWKS).
+    Anyone,
+    /// Any signed-in user.
+    User,
+    /// Admins only.
+    Admin,
+}
+
+/// `(method, path template, who may call it)`.
+pub const ROUTES: &[(&str, &str, Access)] = &[
+    ("POST", "/api/auth/token", Access::Anyone),
+    ("POST", "/api/auth/refresh", Access::Anyone),
+    ("POST", "/api/auth/revoke", Access::Anyone),
+    ("GET", "/.well-known/jwks.json", Access::Anyone),
+    ("POST", "/api/users", Access::Admin),
+    ("GET", "/api/users", Access::Admin),
+    ("GET", "/api/users/me", Access::User),
+    ("PUT", "/api/users/me/password", Access::User),
+    ("GET", "/api/users/{id}", Access::Admin),
+    ("PATCH", "/api/users/{id}", Access::Admin),
+    ("POST", "/api/api-keys", Access::Admin),
+    ("GET", "/api/api-keys", Access::Admin),
+    ("DELETE", "/api/api-keys/{id}", Access::Admin),
+];
+
+/// The template of `ROUTES` that `path` matches (literal segments win over `{id}`), with
+/// the `{id}` value if any.
+pub fn match_path(path: &str) -> Option<(&'static str, Option<&str>)> {
+    let path = path
+        .strip_suffix('/')
+        .filter(|p| !p.is_empty())
+        .unwrap_or(path);
+    let mut best: Option<(&'static str, Option<&str>)> = None;
+    for (_, template, _) in ROUTES {
+        if let Some(id) = matches(template, path) {
+            let literal = id.is_none();
+            if best.is_none() || literal {
+                best = Some((template, id));
+            }
+        }
+    }
+    best
+}
+
+fn matches<'p>(template: &str, path: &'p str) -> Option<Option<&'p str>> {
+    let (mut t, mut p) = (template.split('/'), path.split('/'));
+    let mut id = None;
+    loop {
+        match (t.next(), p.next()) {
+            (None, None) => return Some(id),
+            (Some("{id}"), Some(value)) if !value.is_empty() => id = Some(value),
+            (Some(a), Some(b)) if a == b => {}
+            _ => return None,
+        }
+    }
+}
+
+/// The methods `ROUTES` has for a template (for 405 `Allow`).
+pub fn methods_of(template: &str) -> Vec<&'static str> {
+    ROUTES
+        .iter()
+        .filter(|(_, t, _)| *t == template)
+        .map(|(m, _, _)| *m)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_find_their_template_and_id() {
+        for (path, want) in [
+            ("/api/users", Some(("/api/users", None))),
+            ("/api/users/", Some(("/api/users", None))),
+            ("/api/users/me", Some(("/api/users/me", None))),
+            ("/api/users/u-1", Some(("/api/users/{id}", Some("u-1")))),
+            (
+                "/api/users/me/password",
+                Some(("/api/users/me/password", None)),
+            ),
+            ("/api/users/u-1/password", None),
+            (
+                "/api/api-keys/k-9",
+                Some(("/api/api-keys/{id}", Some("k-9"))),
+            ),
+            ("/api/auth/nope", None),
+        ] {
+            assert_eq!(match_path(path), want, "{path}");
+        }
+        assert_eq!(methods_of("/api/users/{id}"), ["GET", "PATCH"]);
+    }
+}
