@@ -168,15 +168,6 @@ fn parse_triggers(
                 crate::http::routes::validate(&path).with_context(|| {
                     format!("{field}.route: Error parsing route {path} associated with component {component}")
                 })?;
-                if crate::http::routes::is_reserved(&path) {
-                    crate::log::warn(
-                        "Routes under /.well-known/spin/ are handled by the Spin runtime and will never be reached",
-                        &[
-                            ("route", path.as_str().into()),
-                            ("target_component", component.as_str().into()),
-                        ],
-                    );
-                }
                 Some(path)
             }
             RawRoute::Private { private: true } => None,

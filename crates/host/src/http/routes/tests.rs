@@ -134,6 +134,18 @@ fn invalid_routes_are_refused_at_load() {
         ("/x/*/...", "two wildcards"),
         ("/*name", "a named wildcard"),
         ("/a/:", "an unnamed parameter"),
+        (
+            "/.well-known/jwks.json",
+            "a first segment starting with `.` (misroutes everything on Spin)",
+        ),
+        (
+            "/x/.hidden",
+            "a segment starting with `.` (unreachable on Spin)",
+        ),
+        (
+            "/.well-known/spin/health",
+            "Spin's reserved prefix starts with a dot too",
+        ),
     ] {
         assert!(validate(route).is_err(), "{why}: {route}");
     }
@@ -144,8 +156,26 @@ fn invalid_routes_are_refused_at_load() {
         "foo",
         "/a/:b/c",
         "/file.txt",
-        "/.well-known/spin/x",
+        "/:well_known/jwks.json",
     ] {
         assert!(validate(route).is_ok(), "{route}");
+    }
+}
+
+#[test]
+fn dots_inside_segments_route_normally() {
+    let router = router(&["/hello", "/file.txt", "/:name.json", "/v1.2/...", "/..."]);
+    for (path, want) in [
+        ("/hello", "/hello"),
+        ("/file.txt", "/file.txt"),
+        ("/report.json", "/:name.json"),
+        ("/v1.2/z", "/v1.2/..."),
+        ("/other", "/..."),
+    ] {
+        assert_eq!(
+            chosen(&router, path).map(|c| c.0).as_deref(),
+            Some(want),
+            "{path}"
+        );
     }
 }
