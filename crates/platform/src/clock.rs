@@ -10,6 +10,11 @@ pub fn unix_millis_now() -> u64 {
         .unwrap_or(0)
 }
 
+/// Whole seconds since the unix epoch; 0 if the clock reads before the epoch.
+pub fn unix_seconds_now() -> u64 {
+    unix_millis_now() / 1000
+}
+
 /// Measures how long something took, in whole milliseconds.
 #[derive(Debug, Clone, Copy)]
 pub struct Stopwatch {
@@ -39,6 +44,13 @@ mod tests {
     #[test]
     fn unix_millis_now_is_after_2024() {
         assert!(unix_millis_now() > 1_704_067_200_000);
+    }
+
+    #[test]
+    fn unix_seconds_now_agrees_with_unix_millis_now() {
+        let seconds = unix_seconds_now();
+
+        assert!(seconds.abs_diff(unix_millis_now() / 1000) <= 1);
     }
 
     #[test]

@@ -1,7 +1,9 @@
-//! crm-platform: spin-sdk adapters shared by the components (http kit, logging, kv, db, clock).
+//! crm-platform: spin-sdk adapters shared by the components (http kit, auth verification kit,
+//! logging, kv, db, clock).
 #![forbid(unsafe_code)]
 
 mod api_error;
+pub mod auth;
 pub mod clock;
 pub mod db;
 pub mod http_kit;

@@ -61,13 +61,26 @@ fn matches<'p>(template: &str, path: &'p str) -> Option<Option<&'p str>> {
     }
 }
 
-/// The methods `ROUTES` has for a template (for 405 `Allow`).
-pub fn methods_of(template: &str) -> Vec<&'static str> {
-    ROUTES
+/// The methods of each template, as `Allow` lists them (kept equal to `ROUTES` by a test).
+const ALLOW: &[(&str, &[&str])] = &[
+    ("/api/auth/token", &["POST"]),
+    ("/api/auth/refresh", &["POST"]),
+    ("/api/auth/revoke", &["POST"]),
+    ("/.well-known/jwks.json", &["GET"]),
+    ("/api/users", &["POST", "GET"]),
+    ("/api/users/me", &["GET"]),
+    ("/api/users/me/password", &["PUT"]),
+    ("/api/users/{id}", &["GET", "PATCH"]),
+    ("/api/api-keys", &["POST", "GET"]),
+    ("/api/api-keys/{id}", &["DELETE"]),
+];
+
+/// The methods `ROUTES` has for a template (for a 405's `Allow`).
+pub fn methods_of(template: &str) -> &'static [&'static str] {
+    ALLOW
         .iter()
-        .filter(|(_, t, _)| *t == template)
-        .map(|(m, _, _)| *m)
-        .collect()
+        .find(|(t, _)| *t == template)
+        .map_or(&[], |(_, methods)| methods)
 }
 
 #[cfg(test)]
@@ -95,5 +108,22 @@ mod tests {
             assert_eq!(match_path(path), want, "{path}");
         }
         assert_eq!(methods_of("/api/users/{id}"), ["GET", "PATCH"]);
+    }
+
+    #[test]
+    fn the_allow_table_lists_exactly_the_methods_of_routes() {
+        for (_, template, _) in ROUTES {
+            let from_routes: Vec<&str> = ROUTES
+                .iter()
+                .filter(|(_, t, _)| t == template)
+                .map(|(m, _, _)| *m)
+                .collect();
+            assert_eq!(methods_of(template), from_routes.as_slice(), "{template}");
+        }
+        assert_eq!(ALLOW.len(), {
+            let mut templates: Vec<&str> = ROUTES.iter().map(|(_, t, _)| *t).collect();
+            templates.dedup();
+            templates.len()
+        });
     }
 }
