@@ -20,7 +20,11 @@ ready_ms() {
     local port out pid ms=
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     out=$WORK/up.$port.log
+    # The app grants `auth` a store of its own, which a runtime config must define.
+    printf '[key_value_store.auth]\ntype = "spin"\npath = "state/auth_key_value.db"\n' \
+        >"$WORK/runtime-config.toml"
     "$CRM_HOST_BIN" up --from "$ROOT/spin.toml" --listen "$HOST:$port" \
+        --runtime-config-file "$WORK/runtime-config.toml" \
         --state-dir "$WORK/state" --cache-dir "$cache" >"$out" 2>&1 &
     pid=$!
     for _ in $(seq 1 600); do
