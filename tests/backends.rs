@@ -185,6 +185,25 @@ pub fn redis_url() -> Option<String> {
     backend_url("CRM_TEST_REDIS_URL")
 }
 
+/// `url` pointed at Redis database `database` (`redis://host:port/<database>`), any
+/// database it named replaced and its query kept.
+pub fn redis_database(url: &str, database: u32) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let authority_end = base[authority_start..]
+        .find('/')
+        .map_or(base.len(), |i| i + authority_start);
+    let mut out = format!("{}/{database}", &base[..authority_end]);
+    if let Some(query) = query {
+        out.push('?');
+        out.push_str(query);
+    }
+    out
+}
+
 /// A key prefix unique to one test, so tests can share one Redis in parallel.
 pub fn unique_prefix() -> String {
     format!("t{}:", uuid::Uuid::new_v4().simple())
@@ -230,4 +249,32 @@ pub fn host_port(url: &str) -> String {
 /// A value for a query string: every reserved character percent-encoded.
 pub fn url_encode(value: &str) -> String {
     form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redis_database_points_a_url_at_another_database() {
+        for (url, want, why) in [
+            (
+                "redis://127.0.0.1:6379",
+                "redis://127.0.0.1:6379/1",
+                "no database named",
+            ),
+            (
+                "redis://127.0.0.1:6379/0",
+                "redis://127.0.0.1:6379/1",
+                "database replaced",
+            ),
+            (
+                "redis://:pw@h:1/3?x=y",
+                "redis://:pw@h:1/1?x=y",
+                "credentials and query kept",
+            ),
+        ] {
+            assert_eq!(redis_database(url, 1), want, "{why}");
+        }
+    }
 }

@@ -16,15 +16,33 @@ fn strings(value: Option<&toml::Value>) -> Vec<String> {
     out
 }
 
-#[test]
-fn the_app_manifest_grants_only_what_each_component_needs() {
+/// The manifest's components, by id.
+fn components() -> toml::Table {
     let text = std::fs::read_to_string(crm_tests::repo_root().join("spin.toml")).unwrap();
     let manifest: toml::Table = toml::from_str(&text).unwrap();
-    let components = manifest["component"].as_table().unwrap();
-    let ids: Vec<&String> = components.keys().collect();
+    manifest["component"].as_table().unwrap().clone()
+}
+
+/// The names of a component's variables, sorted.
+fn variable_names(component: &toml::Value) -> Vec<String> {
+    let variables: BTreeMap<String, toml::Value> = component
+        .get("variables")
+        .and_then(|v| v.as_table())
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    variables.into_keys().collect()
+}
+
+#[test]
+fn the_app_manifest_grants_only_what_each_component_needs() {
+    let components = components();
+    let mut ids: Vec<&String> = components.keys().collect();
+    ids.sort();
     assert_eq!(
         ids,
-        ["health"],
+        ["auth", "health"],
         "a new component needs its grants pinned here"
     );
 
@@ -36,15 +54,8 @@ fn the_app_manifest_grants_only_what_each_component_needs() {
         ["postgres://{{ database_host }}"],
         "the database host comes from a variable, never a wildcard"
     );
-    let variables: BTreeMap<String, toml::Value> = health["variables"]
-        .as_table()
-        .unwrap()
-        .clone()
-        .into_iter()
-        .collect();
-    let names: Vec<&String> = variables.keys().collect();
     assert_eq!(
-        names,
+        variable_names(&components["health"]),
         [
             "database_url",
             "key_value_backend",
@@ -52,17 +63,86 @@ fn the_app_manifest_grants_only_what_each_component_needs() {
             "slow_query_ms"
         ]
     );
+
+    let auth = components["auth"].as_table().unwrap();
+    assert_eq!(strings(auth.get("key_value_stores")), ["auth", "default"]);
+    assert_eq!(strings(auth.get("sqlite_databases")), ["default"]);
+    assert_eq!(
+        strings(auth.get("allowed_outbound_hosts")),
+        ["postgres://{{ database_host }}"],
+        "auth reaches its database and nothing else over the network"
+    );
+    assert_eq!(
+        variable_names(&components["auth"]),
+        [
+            "access_token_ttl_seconds",
+            "bootstrap_admin_email",
+            "bootstrap_admin_password",
+            "database_url",
+            "jwt_audience",
+            "jwt_issuer",
+            "jwt_signing_keys",
+            "log_level",
+            "login_failure_window_seconds",
+            "login_max_failures_per_account",
+            "login_max_failures_per_address",
+            "refresh_token_ttl_days",
+            "slow_query_ms",
+        ]
+    );
+}
+
+#[test]
+fn only_auth_holds_its_store_and_the_identity_secrets() {
+    let components = components();
+    for (id, component) in &components {
+        let table = component.as_table().unwrap();
+        let variables = variable_names(component);
+        let holds_secrets = ["jwt_signing_keys", "bootstrap_admin_password"]
+            .iter()
+            .any(|secret| variables.iter().any(|v| v == secret));
+        let stores = strings(table.get("key_value_stores"));
+        let is_auth = id == "auth";
+        assert_eq!(
+            stores.iter().any(|s| s == "auth"),
+            is_auth,
+            "{id}: the `auth` store is auth's alone"
+        );
+        assert_eq!(
+            holds_secrets, is_auth,
+            "{id}: the identity secrets are auth's alone"
+        );
+        // A template naming a secret under another variable name would smuggle it too.
+        let templates = table
+            .get("variables")
+            .map(|v| v.to_string())
+            .unwrap_or_default();
+        for secret in ["jwt_signing_keys", "bootstrap_admin_password"] {
+            assert_eq!(
+                templates.contains(&format!("{{{{ {secret} }}}}")),
+                is_auth,
+                "{id}: templates of {secret}"
+            );
+        }
+    }
 }
 
 #[test]
 fn secrets_are_declared_secret_and_have_no_value_in_the_repo() {
     let text = std::fs::read_to_string(crm_tests::repo_root().join("spin.toml")).unwrap();
     let manifest: toml::Table = toml::from_str(&text).unwrap();
-    let database_url = manifest["variables"]["database_url"].as_table().unwrap();
-    assert_eq!(database_url["secret"].as_bool(), Some(true));
-    assert_eq!(
-        database_url["default"].as_str(),
-        Some(""),
-        "no credentials in the repo"
-    );
+    for name in [
+        "database_url",
+        "jwt_signing_keys",
+        "bootstrap_admin_email",
+        "bootstrap_admin_password",
+    ] {
+        let variable = manifest["variables"][name].as_table().unwrap();
+        assert_eq!(variable["secret"].as_bool(), Some(true), "{name} is secret");
+        assert_eq!(
+            variable["default"].as_str(),
+            Some(""),
+            "{name}: no credentials in the repo"
+        );
+    }
 }

@@ -1,6 +1,8 @@
 //! The API suite: the CRM API on the application's own spin.toml, served by crm-host.
 
+mod auth;
 mod grants_pinned;
 mod health;
 mod migrations;
+mod openapi;
 mod readiness;
