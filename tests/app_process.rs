@@ -1,16 +1,19 @@
-//! An app served by a real `crm-host up` process whose output is collected line by line,
-//! for the tests that must read what the app logs.
+//! An app served by a real `crm-host up` process — or, when a `spin` binary is on PATH,
+//! by real `spin up` — whose output is collected line by line.
 
 use crate::AppBuilder;
 use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-/// A `crm-host up` process and what the test needs to reach it.
+/// A `crm-host up` (or `spin up`) process and what the test needs to reach it.
 pub struct AppProcess {
     child: Child,
+    /// `spin up` runs the trigger as a child process: the whole group is stopped.
+    group: bool,
     pub addr: String,
     pub client: reqwest::Client,
     pub dir: tempfile::TempDir,
@@ -75,8 +78,19 @@ impl AppBuilder {
     /// backends and state as for [`AppBuilder::start`]; limits, pools and the admin
     /// listener are the CLI's defaults), waiting until it serves.
     pub async fn start_process(self) -> AppProcess {
-        let prepared = self.prepare().await.expect("the app is prepared");
         let binary = crm_host_binary().clone().expect("crm-host builds");
+        self.spawn(binary, false).await
+    }
+
+    /// The same app served by real `spin up` (the same spin.toml, .wasm files, variables,
+    /// runtime config and migrated databases), or `None` when no `spin` is on PATH.
+    pub async fn start_on_spin(self) -> Option<AppProcess> {
+        let spin = crate::spin_on_path()?;
+        Some(self.spawn(spin, true).await)
+    }
+
+    async fn spawn(self, binary: PathBuf, is_spin: bool) -> AppProcess {
+        let prepared = self.prepare().await.expect("the app is prepared");
         let options = prepared.options;
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
@@ -95,8 +109,11 @@ impl AppBuilder {
         if let Some(state_dir) = &options.state_dir {
             command.arg("--state-dir").arg(state_dir);
         }
-        if let Some(cache_dir) = &options.cache_dir {
+        if let (Some(cache_dir), false) = (&options.cache_dir, is_spin) {
             command.arg("--cache-dir").arg(cache_dir);
+        }
+        if is_spin {
+            command.process_group(0);
         }
         for (name, value) in &options.variables.cli {
             command.arg("--variable").arg(format!("{name}={value}"));
@@ -111,6 +128,7 @@ impl AppBuilder {
         let (stderr, err_reader) = collect(child.stderr.take().expect("piped stderr"));
         let app = AppProcess {
             child,
+            group: is_spin,
             addr,
             client: prepared.client,
             dir: prepared.dir,
@@ -148,8 +166,7 @@ impl AppProcess {
 
     /// Stop the process and return every line it printed, stdout's then stderr's.
     pub fn stop(mut self) -> Vec<String> {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.kill();
         for reader in std::mem::take(&mut self.readers) {
             let _ = reader.join();
         }
@@ -165,9 +182,20 @@ impl AppProcess {
     }
 }
 
+impl AppProcess {
+    fn kill(&mut self) {
+        if self.group {
+            let group = format!("-{}", self.child.id());
+            let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        } else {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+    }
+}
+
 impl Drop for AppProcess {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.kill();
     }
 }

@@ -14,6 +14,15 @@ use anyhow::Context;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+/// `spin` from PATH, if there is one (the project never installs it; tests that need it
+/// skip without it, even under `CI=true`).
+pub fn spin_on_path() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join("spin"))
+        .find(|candidate| candidate.is_file())
+}
+
 /// The repository root.
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

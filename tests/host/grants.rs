@@ -84,7 +84,11 @@ async fn a_granted_label_the_runtime_config_does_not_define_stops_the_app_at_loa
 async fn a_label_the_runtime_config_defines_but_the_component_was_not_granted_is_denied() {
     let app = fixtures()
         .runtime_config(
-            "[key_value_store.ghost]\ntype = \"spin\"\npath = \"ghost.db\"\n\n[sqlite_database.ghost]\ntype = \"spin\"\npath = \"ghost-db.db\"\n",
+            // Absolute: a relative database path would be the working directory's (Spin's rule).
+            &format!(
+                "[key_value_store.ghost]\ntype = \"spin\"\npath = \"ghost.db\"\n\n[sqlite_database.ghost]\ntype = \"spin\"\npath = \"{}\"\n",
+                std::env::temp_dir().join("crm-ghost-never-opened.db").display()
+            ),
         )
         .start()
         .await;

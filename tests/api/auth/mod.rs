@@ -7,6 +7,7 @@ mod audit;
 mod brute_force;
 mod forged_tokens;
 mod listing;
+mod on_spin;
 mod requests;
 mod roles;
 mod rotation;

@@ -25,11 +25,7 @@ pub struct RunningSpin {
 impl SpinProcess {
     /// `spin` from PATH, if there is one.
     pub fn find() -> Option<SpinProcess> {
-        let path = std::env::var_os("PATH")?;
-        std::env::split_paths(&path)
-            .map(|dir| dir.join("spin"))
-            .find(|candidate| candidate.is_file())
-            .map(|binary| SpinProcess { binary })
+        crm_tests::spin_on_path().map(|binary| SpinProcess { binary })
     }
 
     fn version(&self) -> String {

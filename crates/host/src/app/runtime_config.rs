@@ -62,8 +62,9 @@ impl RuntimeConfig {
         }
     }
 
-    /// Load `file` over Spin's defaults. Relative paths resolve against the
-    /// file's own directory, as Spin resolves them.
+    /// Load `file` over Spin's defaults. Relative paths resolve as Spin resolves them:
+    /// a key-value store's against the file's own directory, a SQLite database's against
+    /// the working directory.
     pub fn load(file: Option<&Path>, state_dir: &Path) -> anyhow::Result<RuntimeConfig> {
         let mut config = Self::defaults(state_dir);
         let Some(file) = file else {
@@ -92,6 +93,11 @@ impl RuntimeConfig {
                 .with_context(|| format!("`key_value_store.{label}`"))?;
             self.key_value_stores.insert(label, backend);
         }
+        // As Spin (`crates/runtime-config`, `sqlite_config_resolver`, 3.6 and 4.x): a relative
+        // database path resolves against the working directory, unlike a key-value
+        // store's, which resolves against this file's directory.
+        let working_dir =
+            std::env::current_dir().context("Failed to read the working directory")?;
         for (label, db) in raw.sqlite_database {
             if db.kind == "redis" {
                 bail!(
@@ -99,7 +105,7 @@ impl RuntimeConfig {
                 );
             }
             let backend = db
-                .resolve(base, state_dir, DEFAULT_SQLITE_FILE, &label)
+                .resolve(&working_dir, state_dir, DEFAULT_SQLITE_FILE, &label)
                 .with_context(|| format!("`sqlite_database.{label}`"))?;
             self.sqlite_databases.insert(label, backend);
         }
@@ -157,6 +163,24 @@ mod tests {
         assert_eq!(
             config.sqlite_databases["default"],
             StoreBackend::SqliteFile(PathBuf::from("/state/sqlite_db.db"))
+        );
+    }
+
+    #[test]
+    fn a_relative_database_path_resolves_against_the_working_directory_as_on_spin() {
+        let mut config = RuntimeConfig::defaults(Path::new("/state"));
+        let text = "[sqlite_database.default]\ntype = \"spin\"\npath = \"data/app.db\"\n\n[key_value_store.default]\ntype = \"spin\"\npath = \"data/kv.db\"\n";
+        config
+            .merge(text, Path::new("/etc/app"), Path::new("/state"))
+            .unwrap();
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(
+            config.sqlite_databases["default"],
+            StoreBackend::SqliteFile(cwd.join("data/app.db"))
+        );
+        assert_eq!(
+            config.key_value_stores["default"],
+            StoreBackend::SqliteFile(PathBuf::from("/etc/app/data/kv.db"))
         );
     }
 

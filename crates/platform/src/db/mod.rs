@@ -4,6 +4,7 @@
 //!
 //! SQL is written once with `$1, $2, …` placeholders; SQLite gets them as `?1, ?2, …`.
 
+mod one_row;
 mod postgres;
 mod retry;
 mod row;

@@ -1,6 +1,6 @@
 //! The PostgreSQL side of `platform::db`, over `spin:postgres@4.0.0` (`spin_sdk::pg4`).
 
-use super::{DbError, Rows, Value};
+use super::{DbError, Rows, Value, one_row};
 use spin_sdk::pg4::{Connection, DbValue, ParameterValue, PgError as Error, QueryError};
 
 /// SQLSTATE of a unique violation.
@@ -10,9 +10,12 @@ pub fn open(url: &str) -> Result<Connection, DbError> {
     Connection::open(url).map_err(map_error)
 }
 
+/// Run a row query (see `one_row`: wrapped so that Spin 4.x always answers).
 pub fn query(conn: &Connection, sql: &str, params: &[Value]) -> Result<Rows, DbError> {
     let params: Vec<ParameterValue> = params.iter().map(to_pg).collect();
-    let result = conn.query(sql, &params).map_err(map_error)?;
+    let result = conn
+        .query(&one_row::wrap(sql), &params)
+        .map_err(map_error)?;
     let columns: Vec<String> = result.columns.into_iter().map(|c| c.name).collect();
     let mut values = Vec::with_capacity(result.rows.len());
     for row in result.rows {
@@ -23,7 +26,7 @@ pub fn query(conn: &Connection, sql: &str, params: &[Value]) -> Result<Rows, DbE
             .collect::<Result<Vec<_>, _>>()?;
         values.push(decoded);
     }
-    Ok(Rows { columns, values })
+    one_row::unwrap(Rows { columns, values })
 }
 
 pub fn execute(conn: &Connection, sql: &str, params: &[Value]) -> Result<u64, DbError> {
