@@ -48,16 +48,22 @@ impl Limits {
     }
 }
 
-/// Parse a duration flag: `30s`, `500ms`, `2m`, or a bare number of seconds.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
+/// `10MiB` → (10, "MiB"); `what` names the kind of value in the error.
+fn number_and_unit<'a>(text: &'a str, what: &str) -> Result<(u64, &'a str), String> {
     let split = text
         .find(|c: char| !c.is_ascii_digit())
         .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
-    let number: u64 = number
+    let number = number
         .parse()
-        .map_err(|_| format!("`{text}` is not a duration such as 30s, 500ms or 2m"))?;
+        .map_err(|_| format!("`{text}` is not {what}"))?;
+    Ok((number, unit))
+}
+
+/// Parse a duration flag: `30s`, `500ms`, `2m`, or a bare number of seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = number_and_unit(text, "a duration such as 30s, 500ms or 2m")?;
     let duration = match unit {
         "" | "s" => Duration::from_secs(number),
         "ms" => Duration::from_millis(number),
@@ -73,13 +79,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 /// Parse a size flag: `10MiB`, `512KiB`, `1GiB`, or a bare number of bytes.
 pub fn parse_size(text: &str) -> Result<u64, String> {
     let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: u64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a size such as 10MiB, 512KiB or 1048576"))?;
+    let (number, unit) = number_and_unit(text, "a size such as 10MiB, 512KiB or 1048576")?;
     let shift = match unit {
         "" | "B" => 0,
         "KiB" => 10,
