@@ -22,8 +22,8 @@ pub struct AppProcess {
     readers: Vec<std::thread::JoinHandle<()>>,
 }
 
-/// The crm-host binary of this test's profile, built once per test process (a no-op when
-/// it is fresh: `cargo nextest run --workspace` builds it already).
+/// The crm-host binary of this test's profile: the one `cargo nextest run --workspace`
+/// built, or built here (once per test process) when it is missing.
 fn crm_host_binary() -> &'static Result<PathBuf, String> {
     static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     BUILT.get_or_init(|| {
@@ -32,6 +32,12 @@ fn crm_host_binary() -> &'static Result<PathBuf, String> {
             .parent()
             .and_then(|deps| deps.parent())
             .ok_or("the test binary is not in target/<profile>/deps")?;
+        // `cargo nextest run --workspace` (the README's command) builds it with the tests;
+        // building it alone would unify features differently and recompile it.
+        let built = profile_dir.join("crm-host");
+        if built.is_file() {
+            return Ok(built);
+        }
         let target_dir = profile_dir
             .parent()
             .ok_or("target/<profile> has no parent")?;
