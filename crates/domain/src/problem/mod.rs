@@ -87,6 +87,12 @@ impl Problem {
         Self::new("conflict", "Conflict", 409, detail)
     }
 
+    /// The same problem listing `errors` (e.g. the field a 409 is about).
+    pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
+        self.errors = errors;
+        self
+    }
+
     /// 412: a precondition of the request (`If-Match`, `If-Unmodified-Since`) does not hold.
     pub fn precondition_failed(detail: impl Into<String>) -> Self {
         Self::new("precondition-failed", "Precondition Failed", 412, detail)

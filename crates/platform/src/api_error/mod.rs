@@ -41,6 +41,9 @@ pub enum ApiError {
     /// 409: the request conflicts with the current state (e.g. a duplicate); detail shown.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// 409 naming the field whose value is taken (e.g. a duplicate e-mail); detail shown.
+    #[error("conflict on {field}: {detail}")]
+    Duplicate { field: String, detail: String },
     /// 412: a precondition (`If-Match`, `If-Unmodified-Since`) does not hold; detail shown.
     #[error("precondition failed: {0}")]
     PreconditionFailed(String),
@@ -120,7 +123,7 @@ impl ApiError {
             Self::Forbidden(_) => 403,
             Self::NotFound(_) => 404,
             Self::MethodNotAllowed { .. } => 405,
-            Self::Conflict(_) => 409,
+            Self::Conflict(_) | Self::Duplicate { .. } => 409,
             Self::PreconditionFailed(_) => 412,
             Self::ContentTooLarge { .. } => 413,
             Self::UnsupportedMediaType(_) => 415,
@@ -143,6 +146,8 @@ impl ApiError {
                 Problem::method_not_allowed(method, allowed)
             }
             Self::Conflict(detail) => Problem::conflict(detail.as_str()),
+            Self::Duplicate { field, detail } => Problem::conflict(detail.as_str())
+                .with_errors(vec![FieldError::new(field.as_str(), detail.as_str())]),
             Self::PreconditionFailed(detail) => Problem::precondition_failed(detail.as_str()),
             Self::ContentTooLarge { limit_bytes } => Problem::content_too_large(*limit_bytes),
             Self::UnsupportedMediaType(detail) => Problem::unsupported_media_type(detail.as_str()),

@@ -1,0 +1,118 @@
+//! The public routes `clients` serves: one table for its router, the OpenAPI document
+//! (`openapi/crm-api.json`) and the tests that keep them equal. `{id}` is one segment.
+
+use crate::auth::Role;
+
+/// `(method, path template, the least role allowed)`. A purge (`DELETE …?purge=true`)
+/// needs `admin` on top of the `editor` the table gives DELETE.
+pub const ROUTES: &[(&str, &str, Role)] = &[
+    ("POST", "/api/clients", Role::Editor),
+    ("GET", "/api/clients", Role::Viewer),
+    ("GET", "/api/clients/export", Role::Admin),
+    ("POST", "/api/clients/import", Role::Admin),
+    ("GET", "/api/clients/{id}", Role::Viewer),
+    ("PUT", "/api/clients/{id}", Role::Editor),
+    ("PATCH", "/api/clients/{id}", Role::Editor),
+    ("DELETE", "/api/clients/{id}", Role::Editor),
+    ("GET", "/api/clients/{id}/history", Role::Viewer),
+];
+
+/// The template of `ROUTES` that `path` matches (literal segments win over `{id}`), with
+/// the `{id}` value if any. One trailing slash is ignored.
+pub fn match_path(path: &str) -> Option<(&'static str, Option<&str>)> {
+    let path = path
+        .strip_suffix('/')
+        .filter(|p| !p.is_empty())
+        .unwrap_or(path);
+    let mut best: Option<(&'static str, Option<&str>)> = None;
+    for (_, template, _) in ROUTES {
+        if let Some(id) = matches(template, path)
+            && (best.is_none() || id.is_none())
+        {
+            best = Some((template, id));
+        }
+    }
+    best
+}
+
+fn matches<'p>(template: &str, path: &'p str) -> Option<Option<&'p str>> {
+    let (mut t, mut p) = (template.split('/'), path.split('/'));
+    let mut id = None;
+    loop {
+        match (t.next(), p.next()) {
+            (None, None) => return Some(id),
+            (Some("{id}"), Some(value)) if !value.is_empty() => id = Some(value),
+            (Some(a), Some(b)) if a == b => {}
+            _ => return None,
+        }
+    }
+}
+
+/// The methods `ROUTES` has for a template, in table order (for a 405's `Allow`).
+pub fn methods_of(template: &str) -> &'static [&'static str] {
+    const ALLOW: &[(&str, &[&str])] = &[
+        ("/api/clients", &["POST", "GET"]),
+        ("/api/clients/export", &["GET"]),
+        ("/api/clients/import", &["POST"]),
+        ("/api/clients/{id}", &["GET", "PUT", "PATCH", "DELETE"]),
+        ("/api/clients/{id}/history", &["GET"]),
+    ];
+    ALLOW
+        .iter()
+        .find(|(t, _)| *t == template)
+        .map_or(&[], |(_, methods)| methods)
+}
+
+/// The least role for `method` on `template`, if the route exists.
+pub fn required_role(method: &str, template: &str) -> Option<Role> {
+    ROUTES
+        .iter()
+        .find(|(m, t, _)| *m == method && *t == template)
+        .map(|(_, _, role)| *role)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_find_their_template_and_id() {
+        for (path, want) in [
+            ("/api/clients", Some(("/api/clients", None))),
+            ("/api/clients/", Some(("/api/clients", None))),
+            ("/api/clients/export", Some(("/api/clients/export", None))),
+            ("/api/clients/import", Some(("/api/clients/import", None))),
+            ("/api/clients/c-1", Some(("/api/clients/{id}", Some("c-1")))),
+            (
+                "/api/clients/c-1/history",
+                Some(("/api/clients/{id}/history", Some("c-1"))),
+            ),
+            ("/api/clients/c-1/other", None),
+            ("/api/clients//history", None),
+            ("/api/client", None),
+        ] {
+            assert_eq!(match_path(path), want, "{path}");
+        }
+    }
+
+    #[test]
+    fn the_allow_table_lists_exactly_the_methods_of_routes() {
+        for (_, template, _) in ROUTES {
+            let from_routes: Vec<&str> = ROUTES
+                .iter()
+                .filter(|(_, t, _)| t == template)
+                .map(|(m, _, _)| *m)
+                .collect();
+            assert_eq!(methods_of(template), from_routes.as_slice(), "{template}");
+        }
+        assert_eq!(
+            required_role("DELETE", "/api/clients/{id}"),
+            Some(Role::Editor)
+        );
+        assert_eq!(
+            required_role("GET", "/api/clients/export"),
+            Some(Role::Admin)
+        );
+        assert_eq!(required_role("HEAD", "/api/clients"), None);
+    }
+}
