@@ -42,7 +42,7 @@ fn the_app_manifest_grants_only_what_each_component_needs() {
     ids.sort();
     assert_eq!(
         ids,
-        ["auth", "health"],
+        ["auth", "clients", "docs", "health"],
         "a new component needs its grants pinned here"
     );
 
@@ -63,6 +63,41 @@ fn the_app_manifest_grants_only_what_each_component_needs() {
             "slow_query_ms"
         ]
     );
+
+    let clients = components["clients"].as_table().unwrap();
+    assert_eq!(strings(clients.get("key_value_stores")), ["default"]);
+    assert_eq!(strings(clients.get("sqlite_databases")), ["default"]);
+    assert_eq!(
+        strings(clients.get("allowed_outbound_hosts")),
+        [
+            "http://auth.spin.internal",
+            "postgres://{{ database_host }}"
+        ],
+        "clients reaches its database and, by service chaining, auth (the kit)"
+    );
+    assert_eq!(
+        variable_names(&components["clients"]),
+        [
+            "database_url",
+            "jwt_audience",
+            "jwt_issuer",
+            "log_level",
+            "slow_query_ms"
+        ]
+    );
+
+    let docs = components["docs"].as_table().unwrap();
+    for grant in [
+        "key_value_stores",
+        "sqlite_databases",
+        "allowed_outbound_hosts",
+    ] {
+        assert!(
+            strings(docs.get(grant)).is_empty(),
+            "docs serves static text and needs no {grant}"
+        );
+    }
+    assert_eq!(variable_names(&components["docs"]), ["log_level"]);
 
     let auth = components["auth"].as_table().unwrap();
     assert_eq!(strings(auth.get("key_value_stores")), ["auth", "default"]);

@@ -1,24 +1,84 @@
-//! The OpenAPI document `openapi/crm-api.json`: exactly the routes of
-//! `crm_domain::auth::routes::ROUTES`, secured as that table says, and every operation it
-//! documents served by the running app.
+//! The OpenAPI 3.1 document `openapi/crm-api.json`, which `docs` serves at
+//! `GET /api/openapi.json` with its Swagger UI page at `/docs`: it describes exactly the
+//! routes of `auth` (`crm_domain::auth::routes::ROUTES`), `clients`
+//! (`crm_domain::clients::routes::ROUTES`), `health` and `docs` (the two tables below),
+//! secured as those tables say; the running app serves every operation it describes, the
+//! document itself byte for byte and the page from its own origin; real answers match the
+//! documented schemas; and a real browser renders the page.
 
-use crm_domain::auth::routes::{Access, ROUTES};
-use crm_tests::{Manifest, app};
+mod browser;
+mod conformance;
+mod document;
+mod served;
+
+use crate::auth::support::{Auth, Reply};
+use crm_domain::auth::Role;
+use crm_domain::auth::routes::{Access, ROUTES as AUTH_ROUTES};
+use crm_domain::clients::routes::ROUTES as CLIENT_ROUTES;
 use serde_json::Value;
 use std::collections::BTreeSet;
+
+/// What `health` serves (components/health): public.
+pub const HEALTH_ROUTES: &[(&str, &str)] = &[
+    ("GET", "/health"),
+    ("GET", "/health/live"),
+    ("GET", "/health/ready"),
+];
+
+/// What `docs` serves and documents (components/docs; `/docs/` and the page's assets are
+/// not API operations): public.
+pub const DOCS_ROUTES: &[(&str, &str)] = &[("GET", "/api/openapi.json"), ("GET", "/docs")];
+
+/// Who may call a route, from the route tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guard {
+    /// No credentials: the operation says `security: []`.
+    Public,
+    /// An `auth` route for signed-in users (a user's access token).
+    User,
+    /// An `auth` route for admins.
+    Admin,
+    /// A `clients` route: an access token or an API key, with at least this role.
+    Role(Role),
+}
+
+/// Every route of the app with its guard: the four tables.
+pub fn app_routes() -> Vec<(&'static str, &'static str, Guard)> {
+    let auth = AUTH_ROUTES.iter().map(|(method, path, access)| {
+        let guard = match access {
+            Access::Anyone => Guard::Public,
+            Access::User => Guard::User,
+            Access::Admin => Guard::Admin,
+        };
+        (*method, *path, guard)
+    });
+    let clients = CLIENT_ROUTES
+        .iter()
+        .map(|(method, path, role)| (*method, *path, Guard::Role(*role)));
+    let public = HEALTH_ROUTES
+        .iter()
+        .chain(DOCS_ROUTES)
+        .map(|(method, path)| (*method, *path, Guard::Public));
+    auth.chain(clients).chain(public).collect()
+}
 
 const HTTP_METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
 
-fn document() -> Value {
+/// The document, parsed.
+pub fn document() -> Value {
+    serde_json::from_slice(&document_bytes()).unwrap_or_else(|e| panic!("the document: {e}"))
+}
+
+/// The document's bytes, as in the repository.
+pub fn document_bytes() -> Vec<u8> {
     let path = crm_tests::repo_root().join("openapi/crm-api.json");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: not JSON: {e}", path.display()))
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// `(METHOD, path)` of every operation the document describes.
-fn documented(document: &Value) -> BTreeSet<(String, String)> {
+pub fn documented(document: &Value) -> BTreeSet<(String, String)> {
     let paths = document["paths"].as_object().cloned().unwrap_or_default();
     paths
         .iter()
@@ -32,124 +92,84 @@ fn documented(document: &Value) -> BTreeSet<(String, String)> {
         .collect()
 }
 
-fn operation<'a>(document: &'a Value, method: &str, path: &str) -> &'a Value {
+pub fn operation<'a>(document: &'a Value, method: &str, path: &str) -> &'a Value {
     &document["paths"][path][method.to_lowercase()]
 }
 
-#[test]
-fn the_document_lists_exactly_the_routes_auth_serves() {
-    let document = document();
-    assert!(
-        document["openapi"]
-            .as_str()
-            .unwrap_or_default()
-            .starts_with("3.1."),
-        "OpenAPI 3.1: {}",
-        document["openapi"]
-    );
-    let routes: BTreeSet<(String, String)> = ROUTES
-        .iter()
-        .map(|(method, path, _)| ((*method).to_owned(), (*path).to_owned()))
-        .collect();
-    assert_eq!(documented(&document), routes);
-}
-
-#[test]
-fn the_document_secures_each_operation_as_the_route_table_says() {
-    let document = document();
-    let schemes = &document["components"]["securitySchemes"];
-    assert_eq!(schemes["bearer"]["type"], "http", "{schemes}");
-    assert_eq!(schemes["bearer"]["scheme"], "bearer", "{schemes}");
-    assert_eq!(schemes["bearer"]["bearerFormat"], "JWT", "{schemes}");
-    assert_eq!(schemes["apiKey"]["type"], "apiKey", "{schemes}");
-    assert_eq!(schemes["apiKey"]["in"], "header", "{schemes}");
-    assert_eq!(schemes["apiKey"]["name"], "X-API-Key", "{schemes}");
-
-    for (method, path, access) in ROUTES {
-        let operation = operation(&document, method, path);
-        let context = format!("{method} {path}");
-        let security = operation.get("security").unwrap_or(&document["security"]);
-        let requirements = security.as_array().cloned().unwrap_or_default();
-        let responses = &operation["responses"];
-        if *access == Access::Anyone {
-            assert!(
-                requirements.is_empty(),
-                "{context}: `security: []`: {security}"
-            );
-            assert!(
-                operation.get("security").is_some(),
-                "{context}: says `security: []`"
-            );
-            continue;
-        }
-        assert!(!requirements.is_empty(), "{context}: needs credentials");
-        for requirement in &requirements {
-            for scheme in requirement.as_object().into_iter().flat_map(|r| r.keys()) {
-                assert!(schemes.get(scheme).is_some(), "{context}: scheme {scheme}");
-            }
-        }
-        let mut statuses = vec!["401"];
-        if *access == Access::Admin {
-            statuses.push("403");
-        }
-        for status in statuses {
-            assert!(
-                responses.get(status).is_some(),
-                "{context}: documents {status}"
-            );
-        }
+/// A local reference (`#/components/...`) resolved in `document`, following chained
+/// references; any other value is returned as it is.
+pub fn resolve<'a>(document: &'a Value, value: &'a Value) -> &'a Value {
+    let mut value = value;
+    for _ in 0..8 {
+        let Some(pointer) = value.get("$ref").and_then(Value::as_str) else {
+            return value;
+        };
+        let pointer = pointer.strip_prefix('#').unwrap_or(pointer);
+        value = document
+            .pointer(pointer)
+            .unwrap_or_else(|| panic!("unresolved reference #{pointer}"));
     }
+    value
 }
 
-#[test]
-fn every_error_the_document_describes_is_problem_json() {
-    let document = document();
-    let shared = &document["components"]["responses"];
-    for (method, path) in documented(&document) {
-        let responses = operation(&document, &method, &path)["responses"]
-            .as_object()
-            .cloned()
-            .unwrap_or_default();
-        assert!(!responses.is_empty(), "{method} {path}: responses");
-        for (status, response) in responses.iter().filter(|(s, _)| !s.starts_with('2')) {
-            let response = match response["$ref"].as_str() {
-                Some(reference) => &shared[reference.rsplit('/').next().unwrap_or_default()],
-                None => response,
-            };
-            let schema = &response["content"]["application/problem+json"]["schema"];
-            assert_eq!(
-                schema["$ref"], "#/components/schemas/Problem",
-                "{method} {path} {status}: {response}"
-            );
-        }
+/// The documented response of an operation for `status`, resolved.
+pub fn documented_response<'a>(
+    document: &'a Value,
+    method: &str,
+    path: &str,
+    status: &str,
+) -> Option<&'a Value> {
+    let response = operation(document, method, path)["responses"].get(status)?;
+    Some(resolve(document, response))
+}
+
+/// The parameters of an operation (its path item's and its own), resolved.
+pub fn parameters<'a>(document: &'a Value, method: &str, path: &str) -> Vec<&'a Value> {
+    let item = &document["paths"][path];
+    let shared = item["parameters"].as_array().into_iter().flatten();
+    let own = item[method.to_lowercase()]["parameters"]
+        .as_array()
+        .into_iter()
+        .flatten();
+    shared.chain(own).map(|p| resolve(document, p)).collect()
+}
+
+/// A request with any headers and an optional raw body, read whole.
+pub async fn fetch(
+    app: &crm_tests::TestApp,
+    method: &str,
+    path: &str,
+    auth: Auth<'_>,
+    headers: &[(&str, &str)],
+    body: Option<(&str, Vec<u8>)>,
+) -> Reply {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method");
+    let mut request = app.client.request(method.clone(), app.url(path));
+    request = match auth {
+        Auth::Anonymous => request,
+        Auth::Bearer(token) => request.bearer_auth(token),
+        Auth::ApiKey(key) => request.header("x-api-key", key),
+    };
+    for (name, value) in headers {
+        request = request.header(*name, *value);
     }
-}
-
-#[tokio::test]
-async fn every_documented_operation_is_served_by_the_running_app() {
-    let app = app(Manifest::App).start().await;
-    for (method, path) in documented(&document()) {
-        let url = app.url(&path.replace("{id}", "00000000-0000-4000-8000-000000000000"));
-        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method");
-        let response = app
-            .client
-            .request(method.clone(), url)
-            .send()
-            .await
-            .expect("request");
-        let status = response.status().as_u16();
-        let content_type = response.headers().get("content-type").cloned();
-        let body = response.text().await.unwrap_or_default();
-        assert!(
-            !matches!(status, 404 | 405) && status < 500,
-            "{method} {path} without credentials: {status} {body}"
-        );
-        if status >= 400 {
-            assert_eq!(
-                content_type.as_ref().and_then(|v| v.to_str().ok()),
-                Some("application/problem+json"),
-                "{method} {path}: {status} {body}"
-            );
-        }
+    if let Some((content_type, bytes)) = body {
+        request = request.header("content-type", content_type).body(bytes);
+    }
+    let label = format!("{method} {path}");
+    let response = request
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{label}: {e}"));
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let text = response.text().await.unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Reply {
+        request: label,
+        status,
+        headers,
+        text,
+        body,
     }
 }

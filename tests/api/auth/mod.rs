@@ -12,6 +12,6 @@ mod requests;
 mod roles;
 mod rotation;
 mod session;
-mod support;
+pub(crate) mod support;
 mod tokens;
 mod validation;

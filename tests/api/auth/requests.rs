@@ -101,7 +101,7 @@ pub async fn send_raw(
     read(format!("{method} {path} ({content_type})"), request).await
 }
 
-async fn read(label: String, request: reqwest::RequestBuilder) -> Reply {
+pub async fn read(label: String, request: reqwest::RequestBuilder) -> Reply {
     let response = request
         .send()
         .await

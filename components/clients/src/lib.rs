@@ -1,0 +1,144 @@
+//! Clients component: the organisation's client book (docs/clients.md). Routes
+//! `crm_domain::clients::routes::ROUTES` after the verification kit has established the
+//! caller and the route's least role; every write keeps the Loops outbox and the audit
+//! trail in its transaction.
+#![deny(unsafe_code)]
+
+mod body;
+mod conditional;
+mod export;
+mod handlers;
+mod import;
+mod store;
+
+use body::ReadBody;
+use crm_domain::RequestId;
+use crm_domain::auth::Principal;
+use crm_domain::clients::routes::{match_path, methods_of, required_role};
+use crm_domain::timestamp::rfc3339_utc_from_unix_millis;
+use crm_platform::auth;
+use crm_platform::clock::unix_millis_now;
+use crm_platform::db::Database;
+use crm_platform::http_kit::{self, ApiError};
+use spin_sdk::http::{IncomingRequest, Method, Request, Response, ResponseOutparam};
+
+/// Name written as `component` in every log line.
+const COMPONENT: &str = "clients";
+
+/// The wasi:http export. `#[http_component]` expands to FFI glue that needs `unsafe`;
+/// our own code stays under `deny(unsafe_code)`.
+#[allow(unsafe_code)]
+mod wasi_export {
+    use spin_sdk::http::{IncomingRequest, ResponseOutparam};
+
+    #[spin_sdk::http_component]
+    async fn handle_clients(request: IncomingRequest, response_out: ResponseOutparam) {
+        super::handle_clients(request, response_out).await
+    }
+}
+
+/// The export streams its body; everything else reads a bounded body, answers through
+/// `serve_async` (request id, problems, access log) and sends the response whole.
+async fn handle_clients(incoming: IncomingRequest, response_out: ResponseOutparam) {
+    let path = incoming.path_with_query().unwrap_or_default();
+    let path = path.split('?').next().unwrap_or_default().to_owned();
+    let template = match_path(&path).map(|(template, _)| template);
+    if matches!(incoming.method(), Method::Get) && template == Some("/api/clients/export") {
+        export::stream(incoming, response_out).await;
+        return;
+    }
+    let limit = if template == Some("/api/clients/import") {
+        import::MAX_BYTES
+    } else {
+        body::MAX_JSON_BYTES
+    };
+    let (request, read) = body::read(incoming, limit).await;
+    let response =
+        http_kit::serve_async(COMPONENT, request, async |request, request_id| match read {
+            ReadBody::Complete => route(request, request_id).await,
+            ReadBody::TooLarge => Err(ApiError::ContentTooLarge {
+                limit_bytes: limit as u64,
+            }),
+            ReadBody::Failed(cause) => Err(ApiError::BadRequest(format!(
+                "The request body could not be read: {cause}"
+            ))),
+        })
+        .await;
+    body::send(response_out, response).await;
+}
+
+/// A call to a route: the request, its id, the caller, the open database, the `{id}` of
+/// the path and one reading of the clock.
+pub struct Call<'a> {
+    pub request: &'a Request,
+    pub request_id: &'a RequestId,
+    pub principal: &'a Principal,
+    pub db: &'a Database,
+    pub path_id: Option<&'a str>,
+    pub now_millis: u64,
+    pub now: String,
+}
+
+impl Call<'_> {
+    /// The `{id}` of the path when it is a canonical UUID; anything else names no client.
+    pub fn client_id(&self) -> Result<&str, ApiError> {
+        let id = self.path_id.unwrap_or_default();
+        match uuid::Uuid::parse_str(id) {
+            Ok(uuid) if uuid.hyphenated().to_string() == id => Ok(id),
+            _ => Err(not_found(id)),
+        }
+    }
+
+    pub fn actor(&self) -> store::writes::Actor<'_> {
+        store::writes::Actor {
+            principal: self.principal,
+            request_id: self.request_id,
+            now: &self.now,
+        }
+    }
+}
+
+/// 404 for a client id.
+pub fn not_found(id: &str) -> ApiError {
+    ApiError::NotFound(format!("No client has the id {id}."))
+}
+
+/// Finds the route, verifies the caller and its role, then hands over to the handler.
+async fn route(request: &Request, request_id: &RequestId) -> Result<Response, ApiError> {
+    let path = request.path();
+    let (template, path_id) =
+        match_path(path).ok_or_else(|| ApiError::NotFound(format!("No route matches {path}.")))?;
+    let method = request.method().to_string();
+    let role = required_role(&method, template).ok_or_else(|| ApiError::MethodNotAllowed {
+        method: method.clone(),
+        allowed: methods_of(template),
+    })?;
+    let principal = auth::authenticate(request).await?;
+    auth::require(&principal, role)?;
+    let db = Database::open()?;
+    let now_millis = unix_millis_now();
+    let call = Call {
+        request,
+        request_id,
+        principal: &principal,
+        db: &db,
+        path_id,
+        now_millis,
+        now: rfc3339_utc_from_unix_millis(now_millis),
+    };
+    use handlers::{changes, history, list, read};
+    match (method.as_str(), template) {
+        ("POST", "/api/clients") => changes::create(&call),
+        ("GET", "/api/clients") => list::list(&call),
+        ("POST", "/api/clients/import") => import::import(&call),
+        ("GET", "/api/clients/{id}") => read::get(&call),
+        ("PUT", "/api/clients/{id}") => changes::replace(&call),
+        ("PATCH", "/api/clients/{id}") => changes::patch(&call),
+        ("DELETE", "/api/clients/{id}") => changes::delete(&call),
+        ("GET", "/api/clients/{id}/history") => history::history(&call),
+        _ => Err(ApiError::internal(
+            "Route without a handler",
+            format!("{method} {template}"),
+        )),
+    }
+}
