@@ -30,21 +30,23 @@ impl Precondition {
         ))
     }
 
-    /// The version the write is conditioned on, or 412.
+    /// The version the write is conditioned on, or 412 with the current `ETag`.
     pub fn version_for(&self, current: i64) -> Result<i64, ApiError> {
         match self {
             Precondition::Any => Ok(current),
             Precondition::Versions(versions) if versions.contains(&current) => Ok(current),
-            Precondition::Versions(_) => Err(stale()),
+            Precondition::Versions(_) => Err(stale(Some(current))),
         }
     }
 }
 
-/// 412 for a write that lost the race or named an old version.
-pub fn stale() -> ApiError {
-    ApiError::PreconditionFailed(
-        "The client has changed since that ETag; fetch it again and retry.".into(),
-    )
+/// 412 for a write that lost the race or named an old version; `current` is the version
+/// now stored, when known (sent as the `ETag`).
+pub fn stale(current: Option<i64>) -> ApiError {
+    ApiError::PreconditionFailed {
+        detail: "The client has changed since that ETag; fetch it again and retry.".into(),
+        etag: current.map(|version| format!("\"{version}\"")),
+    }
 }
 
 /// Whether `If-None-Match` matches `record` (weak comparison; `*` matches).

@@ -133,15 +133,26 @@ fn csv_rows(text: &str) -> Result<Vec<InputRow>, ApiError> {
         ));
     }
     let mut rows = Vec::new();
+    // The csv crate's position is where it started reading (before the previous
+    // terminator's tail and any blank lines), and its line count skips blank lines: count
+    // the newlines before the record's first byte instead.
+    let bytes = text.as_bytes();
+    let line_at = |position: Option<&csv::Position>| {
+        let mut byte = position.map_or(0, |p| p.byte() as usize).min(bytes.len());
+        while byte < bytes.len() && matches!(bytes[byte], b'\r' | b'\n') {
+            byte += 1;
+        }
+        bytes[..byte].iter().filter(|b| **b == b'\n').count() as u64 + 1
+    };
     for record in reader.records() {
         let row = match record {
             Ok(record) => {
-                let line = record.position().map_or(0, csv::Position::line);
+                let line = line_at(record.position());
                 let fields = csv_fields(&headers, &record);
                 InputRow { line, fields }
             }
             Err(error) => InputRow {
-                line: error.position().map_or(0, csv::Position::line),
+                line: line_at(error.position()),
                 fields: Err(vec![FieldError::new(
                     "$",
                     format!("is not a CSV row: {error}"),
@@ -356,6 +367,9 @@ mod tests {
         );
         assert_eq!(rows[1], (3, Err(vec!["properties".to_owned()])));
         assert_eq!(rows[2].0, 5, "the quoted newline counts as a line");
+        let rows = statuses("email\r\n\r\na@b.co\r\n\nc@d.co\n");
+        let lines: Vec<u64> = rows.iter().map(|row| row.0).collect();
+        assert_eq!(lines, [3, 5], "blank lines and CRLF still count");
     }
 
     #[test]

@@ -115,7 +115,8 @@ pub fn delete(call: &Call<'_>) -> Result<Response, ApiError> {
         }
     })?;
     if !done {
-        return Err(stale());
+        let current = store::find_any(call.db, id)?.map(|state| state.version);
+        return Err(stale(current));
     }
     Ok(Response::builder()
         .status(204)
@@ -139,7 +140,9 @@ fn write_update(
         .transaction(|db| writes::update(db, &actor, current, &draft, UPDATED));
     match updated {
         Ok(Some(record)) => client_response(200, &record, call.request_id),
-        Ok(None) => Err(stale()),
+        Ok(None) => Err(stale(
+            store::find_any(call.db, &current.id)?.map(|state| state.version),
+        )),
         Err(DbError::UniqueViolation { .. }) => Err(duplicate_or_conflict(call, &draft)?),
         Err(error) => Err(error.into()),
     }

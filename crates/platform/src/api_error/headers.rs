@@ -1,5 +1,6 @@
 //! The header an error response carries besides its content type and request id:
-//! `Allow` on 405, `WWW-Authenticate` on 401 (RFC 6750), `Retry-After` on 429.
+//! `Allow` on 405, `WWW-Authenticate` on 401 (RFC 6750), `ETag` on 412 (when known),
+//! `Retry-After` on 429.
 
 use super::ApiError;
 
@@ -32,6 +33,9 @@ pub(super) fn extra_header(error: &ApiError) -> Option<(&'static str, String)> {
         ApiError::Unauthorized { error, .. } => {
             Some(("www-authenticate", bearer_challenge(*error)))
         }
+        ApiError::PreconditionFailed {
+            etag: Some(etag), ..
+        } => Some(("etag", etag.clone())),
         ApiError::TooManyRequests { retry_after_secs } => {
             Some(("retry-after", retry_after_secs.to_string()))
         }

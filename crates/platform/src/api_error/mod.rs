@@ -45,8 +45,9 @@ pub enum ApiError {
     #[error("conflict on {field}: {detail}")]
     Duplicate { field: String, detail: String },
     /// 412: a precondition (`If-Match`, `If-Unmodified-Since`) does not hold; detail shown.
-    #[error("precondition failed: {0}")]
-    PreconditionFailed(String),
+    /// `etag`, when known, is the current entity tag, sent as the `ETag` header.
+    #[error("precondition failed: {detail}")]
+    PreconditionFailed { detail: String, etag: Option<String> },
     /// 413: the request body is larger than `limit_bytes`.
     #[error("content larger than {limit_bytes} bytes")]
     ContentTooLarge { limit_bytes: u64 },
@@ -124,7 +125,7 @@ impl ApiError {
             Self::NotFound(_) => 404,
             Self::MethodNotAllowed { .. } => 405,
             Self::Conflict(_) | Self::Duplicate { .. } => 409,
-            Self::PreconditionFailed(_) => 412,
+            Self::PreconditionFailed { .. } => 412,
             Self::ContentTooLarge { .. } => 413,
             Self::UnsupportedMediaType(_) => 415,
             Self::Unprocessable(_) => 422,
@@ -148,7 +149,7 @@ impl ApiError {
             Self::Conflict(detail) => Problem::conflict(detail.as_str()),
             Self::Duplicate { field, detail } => Problem::conflict(detail.as_str())
                 .with_errors(vec![FieldError::new(field.as_str(), detail.as_str())]),
-            Self::PreconditionFailed(detail) => Problem::precondition_failed(detail.as_str()),
+            Self::PreconditionFailed { detail, .. } => Problem::precondition_failed(detail.as_str()),
             Self::ContentTooLarge { limit_bytes } => Problem::content_too_large(*limit_bytes),
             Self::UnsupportedMediaType(detail) => Problem::unsupported_media_type(detail.as_str()),
             Self::Unprocessable(errors) => Problem::unprocessable(errors.clone()),

@@ -30,7 +30,13 @@ fn every_variant() -> Vec<(ApiError, u16)> {
             405,
         ),
         (ApiError::Conflict("c".into()), 409),
-        (ApiError::PreconditionFailed("etag".into()), 412),
+        (
+            ApiError::PreconditionFailed {
+                detail: "etag".into(),
+                etag: None,
+            },
+            412,
+        ),
         (ApiError::ContentTooLarge { limit_bytes: 1024 }, 413),
         (ApiError::UnsupportedMediaType("json".into()), 415),
         (
