@@ -47,7 +47,10 @@ pub enum ApiError {
     /// 412: a precondition (`If-Match`, `If-Unmodified-Since`) does not hold; detail shown.
     /// `etag`, when known, is the current entity tag, sent as the `ETag` header.
     #[error("precondition failed: {detail}")]
-    PreconditionFailed { detail: String, etag: Option<String> },
+    PreconditionFailed {
+        detail: String,
+        etag: Option<String>,
+    },
     /// 413: the request body is larger than `limit_bytes`.
     #[error("content larger than {limit_bytes} bytes")]
     ContentTooLarge { limit_bytes: u64 },
@@ -149,7 +152,9 @@ impl ApiError {
             Self::Conflict(detail) => Problem::conflict(detail.as_str()),
             Self::Duplicate { field, detail } => Problem::conflict(detail.as_str())
                 .with_errors(vec![FieldError::new(field.as_str(), detail.as_str())]),
-            Self::PreconditionFailed { detail, .. } => Problem::precondition_failed(detail.as_str()),
+            Self::PreconditionFailed { detail, .. } => {
+                Problem::precondition_failed(detail.as_str())
+            }
             Self::ContentTooLarge { limit_bytes } => Problem::content_too_large(*limit_bytes),
             Self::UnsupportedMediaType(detail) => Problem::unsupported_media_type(detail.as_str()),
             Self::Unprocessable(errors) => Problem::unprocessable(errors.clone()),
