@@ -69,17 +69,7 @@ pub fn import(call: &Call<'_>) -> Result<Response, ApiError> {
 
 /// `text/csv` or NDJSON (`application/x-ndjson`, `application/ndjson`, `application/jsonl`).
 fn media_type(call: &Call<'_>) -> Result<String, ApiError> {
-    let content_type = call
-        .request
-        .header("content-type")
-        .and_then(|value| value.as_str())
-        .unwrap_or_default();
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
+    let essence = http_kit::media_type(call.request);
     match essence.as_str() {
         "text/csv" | "application/x-ndjson" | "application/ndjson" | "application/jsonl" => {
             Ok(essence)

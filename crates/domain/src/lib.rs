@@ -8,6 +8,7 @@ pub mod log;
 pub mod migrations;
 pub mod problem;
 pub mod request_id;
+pub mod route_template;
 pub mod timestamp;
 
 pub use health::{CheckResult, CheckStatus, HealthReport, LivenessReport};

@@ -212,11 +212,7 @@ fn idempotency_key(request: &Request) -> Result<Option<String>, ApiError> {
 
 /// PATCH bodies must say they are merge patches.
 fn require_merge_patch(request: &Request) -> Result<(), ApiError> {
-    let content_type = request
-        .header("content-type")
-        .and_then(|value| value.as_str())
-        .unwrap_or_default();
-    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    let essence = http_kit::media_type(request);
     if essence.eq_ignore_ascii_case(MERGE_PATCH) {
         Ok(())
     } else {

@@ -18,34 +18,9 @@ pub const ROUTES: &[(&str, &str, Role)] = &[
 ];
 
 /// The template of `ROUTES` that `path` matches (literal segments win over `{id}`), with
-/// the `{id}` value if any. One trailing slash is ignored.
+/// the `{id}` value if any.
 pub fn match_path(path: &str) -> Option<(&'static str, Option<&str>)> {
-    let path = path
-        .strip_suffix('/')
-        .filter(|p| !p.is_empty())
-        .unwrap_or(path);
-    let mut best: Option<(&'static str, Option<&str>)> = None;
-    for (_, template, _) in ROUTES {
-        if let Some(id) = matches(template, path)
-            && (best.is_none() || id.is_none())
-        {
-            best = Some((template, id));
-        }
-    }
-    best
-}
-
-fn matches<'p>(template: &str, path: &'p str) -> Option<Option<&'p str>> {
-    let (mut t, mut p) = (template.split('/'), path.split('/'));
-    let mut id = None;
-    loop {
-        match (t.next(), p.next()) {
-            (None, None) => return Some(id),
-            (Some("{id}"), Some(value)) if !value.is_empty() => id = Some(value),
-            (Some(a), Some(b)) if a == b => {}
-            _ => return None,
-        }
-    }
+    crate::route_template::match_template(ROUTES.iter().map(|(_, template, _)| *template), path)
 }
 
 /// The methods `ROUTES` has for a template, in table order (for a 405's `Allow`).

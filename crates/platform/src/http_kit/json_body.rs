@@ -33,10 +33,7 @@ pub fn json_body<T: DeserializeOwned>(request: &Request) -> Result<T, ApiError> 
 }
 
 fn require_json_media_type(request: &Request) -> Result<(), ApiError> {
-    let content_type = request
-        .header("content-type")
-        .and_then(|value| value.as_str());
-    if content_type.is_some_and(is_json_media_type) {
+    if is_json_media_type(&media_type(request)) {
         return Ok(());
     }
     Err(ApiError::UnsupportedMediaType(
@@ -44,14 +41,22 @@ fn require_json_media_type(request: &Request) -> Result<(), ApiError> {
     ))
 }
 
-/// `application/json` or `type/subtype+json`, case-insensitively, parameters ignored.
-fn is_json_media_type(content_type: &str) -> bool {
-    let essence = content_type
+/// The essence of the request's `content-type` (`type/subtype`), lowercased, parameters
+/// dropped; empty when there is none.
+pub fn media_type(request: &Request) -> String {
+    request
+        .header("content-type")
+        .and_then(|value| value.as_str())
+        .unwrap_or_default()
         .split(';')
         .next()
         .unwrap_or_default()
         .trim()
-        .to_ascii_lowercase();
+        .to_ascii_lowercase()
+}
+
+/// `application/json` or `type/subtype+json` (an essence from [`media_type`]).
+fn is_json_media_type(essence: &str) -> bool {
     let Some((kind, subtype)) = essence.split_once('/') else {
         return false;
     };

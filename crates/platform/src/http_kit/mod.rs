@@ -11,7 +11,7 @@ use spin_sdk::http::{Request, Response};
 use uuid::Uuid;
 
 pub use crate::api_error::{ApiError, BEARER_REALM, BearerError};
-pub use json_body::json_body;
+pub use json_body::{json_body, media_type};
 pub use serve::{serve, serve_async};
 
 /// Header carrying the request id in both directions.
