@@ -51,3 +51,25 @@ async fn sqlite_errors_are_reported_not_trapped() {
         .await;
     assert_eq!(ok["rows"], json!([[1]]), "{ok}");
 }
+
+/// crm-host hands a closed guest's connection to the next guest (sparing the file open and
+/// the schema parse); that must look exactly like a fresh connection, as on Spin.
+#[tokio::test]
+async fn a_reused_connection_carries_no_transaction_or_pragma_of_the_guest_before() {
+    let app = fixtures().start().await;
+    let exec = async |sql: &str| app.post_json("/probe/sqlite/exec?db=default", sql).await;
+    exec("CREATE TABLE kept (x INTEGER)").await;
+    // A guest that begins a transaction and ends without committing: closing the
+    // connection rolls it back, so the next guest's insert is committed on its own.
+    let begun = exec("BEGIN").await;
+    assert!(begun.get("error").is_none(), "{begun}");
+    exec("INSERT INTO kept VALUES (1)").await;
+    let begun = exec("BEGIN IMMEDIATE").await;
+    assert!(begun.get("error").is_none(), "{begun}");
+    let count = exec("SELECT count(*) FROM kept").await;
+    assert_eq!(count["rows"], json!([[1]]), "{count}");
+    // A guest that turns foreign keys off does not turn them off for the next one.
+    exec("PRAGMA foreign_keys = OFF").await;
+    let pragma = exec("PRAGMA foreign_keys").await;
+    assert_eq!(pragma["rows"], json!([[1]]), "{pragma}");
+}

@@ -4,28 +4,84 @@ use crate::app::runtime_config::StoreBackend;
 use crate::bindings::fermyon::spin::sqlite as spin_sql;
 use crate::state::RequestState;
 use rusqlite::types::{ToSqlOutput, ValueRef};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use wasmtime::component::Resource;
 
-/// An opened database, as the guest's `connection` resource.
+/// Idle connections kept per database file for later guest `open`s.
+const MAX_IDLE_PER_DATABASE: usize = 16;
+/// Prepared statements each connection keeps (the app's statements are a fixed set).
+const STATEMENT_CACHE_CAPACITY: usize = 128;
+
+/// An opened database, as the guest's `connection` resource. Dropping it (the guest's
+/// `drop`, or the end of its instance) hands the connection back to the idle pool.
 pub struct SqliteHandle {
-    conn: Arc<Mutex<rusqlite::Connection>>,
+    conn: Option<Arc<Mutex<rusqlite::Connection>>>,
+    path: PathBuf,
+    idle: Arc<IdleConnections>,
 }
 
-/// The application's labelled databases. Every guest `open` gets a connection
-/// of its own (as on Spin), so a guest's `BEGIN … COMMIT` is its own.
+impl Drop for SqliteHandle {
+    fn drop(&mut self) {
+        // Still shared only while a statement of an aborted guest runs: then it just closes.
+        let Some(conn) = self.conn.take().and_then(|arc| Arc::try_unwrap(arc).ok()) else {
+            return;
+        };
+        if let Ok(conn) = conn.into_inner() {
+            self.idle.put(&self.path, conn);
+        }
+    }
+}
+
+/// Connections no guest holds, per database file. Every guest `open` still gets a
+/// connection of its own (as on Spin: its `BEGIN … COMMIT` is its own); reusing a closed
+/// guest's connection only spares opening the file and parsing the schema again, which
+/// dominated a request that runs one query. A connection comes back without a transaction
+/// (an unfinished one is rolled back, as closing it would) and with foreign keys on.
+#[derive(Default)]
+struct IdleConnections {
+    by_path: Mutex<HashMap<PathBuf, Vec<rusqlite::Connection>>>,
+}
+
+impl IdleConnections {
+    fn take(&self, path: &Path) -> Option<rusqlite::Connection> {
+        self.by_path.lock().ok()?.get_mut(path)?.pop()
+    }
+
+    fn put(&self, path: &Path, conn: rusqlite::Connection) {
+        if !conn.is_autocommit() && conn.execute_batch("ROLLBACK").is_err() {
+            return;
+        }
+        if !conn.is_autocommit() || conn.pragma_update(None, "foreign_keys", "ON").is_err() {
+            return;
+        }
+        let Ok(mut by_path) = self.by_path.lock() else {
+            return;
+        };
+        let idle = by_path.entry(path.to_owned()).or_default();
+        if idle.len() < MAX_IDLE_PER_DATABASE {
+            idle.push(conn);
+        }
+    }
+}
+
+/// The application's labelled databases and their idle connections.
 pub struct SqliteRegistry {
     backends: BTreeMap<String, StoreBackend>,
+    idle: Arc<IdleConnections>,
 }
 
 impl SqliteRegistry {
     pub fn new(backends: BTreeMap<String, StoreBackend>) -> SqliteRegistry {
-        SqliteRegistry { backends }
+        SqliteRegistry {
+            backends,
+            idle: Arc::default(),
+        }
     }
 
-    /// A new connection to the database behind `label`.
-    async fn open(&self, label: &str) -> Result<Arc<Mutex<rusqlite::Connection>>, spin_sql::Error> {
+    /// A connection to the database behind `label` that no one else holds.
+    async fn open(&self, label: &str) -> Result<SqliteHandle, spin_sql::Error> {
         let path = match self.backends.get(label) {
             Some(StoreBackend::SqliteFile(path)) => path.clone(),
             Some(StoreBackend::Redis { .. }) => {
@@ -33,11 +89,21 @@ impl SqliteRegistry {
             }
             None => return Err(spin_sql::Error::NoSuchDatabase),
         };
-        let conn = tokio::task::spawn_blocking(move || open_database(&path))
-            .await
-            .map_err(|e| spin_sql::Error::Io(e.to_string()))?
-            .map_err(|e| spin_sql::Error::Io(format!("{e:#}")))?;
-        Ok(Arc::new(Mutex::new(conn)))
+        let conn = match self.idle.take(&path) {
+            Some(conn) => conn,
+            None => {
+                let path = path.clone();
+                tokio::task::spawn_blocking(move || open_database(&path))
+                    .await
+                    .map_err(|e| spin_sql::Error::Io(e.to_string()))?
+                    .map_err(|e| spin_sql::Error::Io(format!("{e:#}")))?
+            }
+        };
+        Ok(SqliteHandle {
+            conn: Some(Arc::new(Mutex::new(conn))),
+            path,
+            idle: self.idle.clone(),
+        })
     }
 }
 
@@ -54,6 +120,7 @@ fn open_database(path: &std::path::Path) -> anyhow::Result<rusqlite::Connection>
     conn.pragma_update(None, "journal_mode", "WAL")
         .with_context(|| format!("Failed to open SQLite database {}", path.display()))?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
     Ok(conn)
 }
 
@@ -62,7 +129,7 @@ fn execute(
     statement: &str,
     parameters: Vec<spin_sql::Value>,
 ) -> rusqlite::Result<spin_sql::QueryResult> {
-    let mut stmt = conn.prepare(statement)?;
+    let mut stmt = conn.prepare_cached(statement)?;
     let columns: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
     let params: Vec<ToSqlOutput<'_>> = parameters.iter().map(to_sql).collect();
     let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
@@ -114,7 +181,7 @@ impl spin_sql::HostConnection for RequestState {
             return Ok(Err(spin_sql::Error::AccessDenied));
         }
         match self.app.sqlite.open(&database).await {
-            Ok(conn) => Ok(Ok(self.table.push(SqliteHandle { conn })?)),
+            Ok(handle) => Ok(Ok(self.table.push(handle)?)),
             Err(e) => {
                 self.log_backend_error("sqlite", &database, &format!("{e:?}"));
                 Ok(Err(e))
@@ -128,7 +195,9 @@ impl spin_sql::HostConnection for RequestState {
         statement: String,
         parameters: Vec<spin_sql::Value>,
     ) -> SqlResult<spin_sql::QueryResult> {
-        let conn = self.table.get(&this)?.conn.clone();
+        let Some(conn) = self.table.get(&this)?.conn.clone() else {
+            return Ok(Err(spin_sql::Error::InvalidConnection));
+        };
         let result = tokio::task::spawn_blocking(move || {
             let conn = conn
                 .lock()
