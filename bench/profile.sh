@@ -5,8 +5,8 @@
 # Env: DURATION (10s, the recording window), WARMUP (2s), THREADS, CONNECTIONS, TOP (40 lines),
 #      PERF_CALL_GRAPH (fp; `dwarf` gives better Rust stacks but much bigger data),
 #      CRM_HOST_ARGS, KEEP_LOGS=1 (keeps perf.data too).
-# Frames inside JIT-compiled Wasm show as raw addresses unless crm-host writes a perf map
-# (wasmtime's perfmap profiling strategy, /tmp/perf-<pid>.map).
+# Frames inside JIT-compiled Wasm are named through the perf map crm-host writes with
+# CRM_HOST_PERFMAP=1 (wasmtime's perfmap profiling strategy, /tmp/perf-<pid>.map).
 set -euo pipefail
 # shellcheck source=common.sh source-path=SCRIPTDIR
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -25,6 +25,7 @@ build_crm_host
 
 port=$(free_port)
 url="http://$HOST:$port/"
+export CRM_HOST_PERFMAP=1
 # shellcheck disable=SC2086 # CRM_HOST_ARGS is a list of flags
 start_server crm-host "$CRM_HOST_BIN" up --from "$ROOT/bench/spin.toml" --listen "$HOST:$port" \
     --state-dir "$WORK/crm-host/.spin" \

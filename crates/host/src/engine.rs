@@ -40,6 +40,11 @@ fn base_config(cache_dir: Option<&Path>) -> anyhow::Result<Config> {
     // Guests yield at every epoch tick: a guest in `loop {}` cannot hold a worker thread,
     // and can be stopped at its deadline (see http/invoke.rs).
     config.epoch_interruption(true);
+    // For profiling with `perf`: CRM_HOST_PERFMAP=1 writes /tmp/perf-<pid>.map, naming the
+    // JIT-compiled guest functions in `perf report`.
+    if std::env::var_os("CRM_HOST_PERFMAP").is_some_and(|v| v == "1") {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     if let Some(dir) = cache_dir {
         let mut cache = CacheConfig::new();
         cache.with_directory(dir);

@@ -79,7 +79,8 @@ impl KeyValueStore for SqliteKeyValue {
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, String> {
         let key = key.to_owned();
         self.run(move |c, s| {
-            c.query_row(SELECT, params![s, key], |r| r.get(0))
+            c.prepare_cached(SELECT)?
+                .query_row(params![s, key], |r| r.get(0))
                 .optional()
         })
         .await
@@ -87,8 +88,12 @@ impl KeyValueStore for SqliteKeyValue {
 
     async fn set(&self, key: &str, value: Vec<u8>) -> Result<(), String> {
         let key = key.to_owned();
-        self.run(move |c, s| c.execute(UPSERT, params![s, key, value]).map(|_| ()))
-            .await
+        self.run(move |c, s| {
+            c.prepare_cached(UPSERT)?
+                .execute(params![s, key, value])
+                .map(|_| ())
+        })
+        .await
     }
 
     async fn delete(&self, key: &str) -> Result<(), String> {
