@@ -118,7 +118,7 @@ mod tests {
         for word in ["ada", "émile", "z9"] {
             let upper = prefix_upper_bound(word).unwrap();
             for longer in [
-                format!("{word}"),
+                word.to_string(),
                 format!("{word}zz"),
                 format!("{word}\u{10ffff}"),
             ] {
