@@ -6,17 +6,8 @@ pub mod audit;
 pub mod refresh_tokens;
 pub mod users;
 
-use crm_platform::db::{DbError, Value};
-
-/// A text parameter.
-pub fn text(value: &str) -> Value {
-    Value::Text(value.to_owned())
-}
-
-/// A nullable text parameter.
-pub fn opt_text(value: Option<&str>) -> Value {
-    value.map_or(Value::Null, text)
-}
+use crm_platform::db::DbError;
+pub use crm_platform::db::{opt_text, text};
 
 /// A decode error for `column`, for values the schema should have prevented.
 pub fn undecodable(column: &str, reason: impl ToString) -> DbError {

@@ -14,7 +14,6 @@ use crm_platform::auth;
 use crm_platform::db::DbError;
 use crm_platform::http_kit::{self, ApiError, json_body};
 use serde_json::Value as Json;
-use sha2::{Digest, Sha256};
 use spin_sdk::http::{Request, Response};
 
 const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
@@ -25,7 +24,7 @@ pub fn create(call: &Call<'_>) -> Result<Response, ApiError> {
     let body: Json = json_body(call.request)?;
     let key = idempotency_key(call.request)?;
     let subject = call.principal.subject.as_str();
-    let request_hash = hex_sha256(body.to_string().as_bytes());
+    let request_hash = auth::sha256_hex(body.to_string().as_bytes());
     if let Some(key) = &key
         && let Some(kept) = idempotency::find(call.db, subject, key, &call.now)?
     {
@@ -243,11 +242,4 @@ fn purge_requested(query: &str) -> Result<bool, ApiError> {
         }
     }
     Ok(purge)
-}
-
-fn hex_sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }

@@ -9,7 +9,8 @@ pub mod list;
 pub mod writes;
 
 use crm_domain::clients::{ClientDraft, draft_from_json};
-use crm_platform::db::{Backend, Database, DbError, Row, Value};
+use crm_platform::db::{Backend, Database, DbError, Row};
+pub use crm_platform::db::{opt_text, text};
 use serde_json::{Map, Value as Json};
 
 /// The columns every client read selects (JSON columns as text on both databases).
@@ -118,16 +119,6 @@ pub fn find_any(db: &Database, id: &str) -> Result<Option<ClientState>, DbError>
             })
         })
         .transpose()
-}
-
-/// A text parameter.
-pub fn text(value: &str) -> Value {
-    Value::Text(value.to_owned())
-}
-
-/// A nullable text parameter.
-pub fn opt_text(value: Option<&str>) -> Value {
-    value.map_or(Value::Null, text)
 }
 
 /// `$n` as a JSON value: jsonb on PostgreSQL (bound as text, then cast), text on SQLite.

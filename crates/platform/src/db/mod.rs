@@ -35,6 +35,16 @@ pub enum Value {
     Blob(Vec<u8>),
 }
 
+/// A text parameter.
+pub fn text(value: &str) -> Value {
+    Value::Text(value.to_owned())
+}
+
+/// A nullable text parameter.
+pub fn opt_text(value: Option<&str>) -> Value {
+    value.map_or(Value::Null, text)
+}
+
 /// Which database a connection talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
