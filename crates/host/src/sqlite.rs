@@ -55,7 +55,7 @@ impl IdleConnections {
         if !conn.is_autocommit() && conn.execute_batch("ROLLBACK").is_err() {
             return;
         }
-        if !conn.is_autocommit() || conn.pragma_update(None, "foreign_keys", "ON").is_err() {
+        if !conn.is_autocommit() || ensure_foreign_keys(&conn).is_err() {
             return;
         }
         let Ok(mut by_path) = self.by_path.lock() else {
@@ -66,6 +66,19 @@ impl IdleConnections {
             idle.push(conn);
         }
     }
+}
+
+/// Foreign keys on, touching the flag only when a guest turned it off: `PRAGMA
+/// foreign_keys = ON` expires every prepared statement of the connection even when the flag
+/// is already on (SQLite's flag pragmas always emit `OP_Expire`), which made each reused
+/// connection re-parse its cached statements on their next use; `sqlite3_db_config` expires
+/// them only when the flag really changes.
+fn ensure_foreign_keys(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+    use rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_FKEY;
+    if !conn.db_config(SQLITE_DBCONFIG_ENABLE_FKEY)? {
+        conn.set_db_config(SQLITE_DBCONFIG_ENABLE_FKEY, true)?;
+    }
+    Ok(())
 }
 
 /// The application's labelled databases and their idle connections.
