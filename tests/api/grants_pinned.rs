@@ -79,6 +79,7 @@ fn the_app_manifest_grants_only_what_each_component_needs() {
         variable_names(&components["clients"]),
         [
             "database_url",
+            "import_time_budget_ms",
             "jwt_audience",
             "jwt_issuer",
             "log_level",

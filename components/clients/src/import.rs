@@ -3,12 +3,20 @@
 //! are written in batches of [`BATCH_ROWS`], one transaction each; a batch that fails is
 //! rolled back and its rows are written one by one, so one bad row never takes others with
 //! it. The answer reports every row.
+//!
+//! An import works within a time budget (the `import_time_budget_ms` variable), kept well
+//! under the platform's request deadline: between batches, once the budget is spent, it
+//! stops and reports each row it did not reach as `not_processed` (or `rejected` when the
+//! row is invalid on its own), so a slow database yields a precise partial answer instead
+//! of a request killed with committed batches and no report. At least one batch is always
+//! written, so re-sending the unreached rows always makes progress.
 
 use crate::Call;
 use crate::store::writes::{self, IMPORTED};
 use crate::store::{self, ClientRecord};
 use crm_domain::FieldError;
 use crm_domain::clients::{ClientDraft, draft_from_json, merge_patch};
+use crm_platform::clock::Stopwatch;
 use crm_platform::db::DbError;
 use crm_platform::http_kit::{self, ApiError};
 use serde_json::{Map, Value as Json, json};
@@ -20,6 +28,10 @@ pub const MAX_BYTES: usize = 10 * 1024 * 1024;
 pub const MAX_ROWS: usize = 10_000;
 /// Rows per transaction.
 pub const BATCH_ROWS: usize = 100;
+/// The variable holding the time budget, in milliseconds.
+pub const TIME_BUDGET_VARIABLE: &str = "import_time_budget_ms";
+/// The budget when the variable is unset or unreadable (crm-host's request timeout is 30 s).
+pub const DEFAULT_TIME_BUDGET_MS: u64 = 20_000;
 
 const CSV_COLUMNS: [&str; 11] = crm_domain::clients::model::WRITABLE_FIELDS;
 
@@ -42,9 +54,13 @@ enum Outcome {
     Updated(String),
     Unchanged(String),
     Rejected(Vec<FieldError>),
+    /// A valid row the import did not reach within its time budget.
+    NotProcessed,
 }
 
 pub fn import(call: &Call<'_>) -> Result<Response, ApiError> {
+    let clock = Stopwatch::start();
+    let budget_ms = time_budget_ms();
     let text = std::str::from_utf8(call.request.body())
         .map_err(|_| ApiError::BadRequest("The import must be UTF-8 text.".into()))?;
     let rows = match media_type(call)?.as_str() {
@@ -62,9 +78,32 @@ pub fn import(call: &Call<'_>) -> Result<Response, ApiError> {
     }
     let mut outcomes = Vec::with_capacity(rows.len());
     for batch in rows.chunks(BATCH_ROWS) {
-        outcomes.extend(import_batch(call, batch)?);
+        if !outcomes.is_empty() && clock.elapsed_ms() >= budget_ms {
+            outcomes.extend(batch.iter().map(unreached));
+        } else {
+            outcomes.extend(import_batch(call, batch)?);
+        }
     }
     report(call, &rows, &outcomes)
+}
+
+/// The `import_time_budget_ms` variable; the default when unset, empty or not a number.
+fn time_budget_ms() -> u64 {
+    spin_sdk::variables::get(TIME_BUDGET_VARIABLE)
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(DEFAULT_TIME_BUDGET_MS)
+}
+
+/// A row past the budget: rejected when it is invalid on its own, else not processed.
+fn unreached(row: &InputRow) -> Outcome {
+    match &row.fields {
+        Err(errors) => Outcome::Rejected(errors.clone()),
+        Ok(fields) => match draft_from_json(fields) {
+            Err(errors) => Outcome::Rejected(errors),
+            Ok(_) => Outcome::NotProcessed,
+        },
+    }
 }
 
 /// `text/csv` or NDJSON (`application/x-ndjson`, `application/ndjson`, `application/jsonl`).
@@ -296,6 +335,7 @@ fn write(
 
 fn report(call: &Call<'_>, rows: &[InputRow], outcomes: &[Outcome]) -> Result<Response, ApiError> {
     let (mut created, mut updated, mut unchanged, mut rejected) = (0, 0, 0, 0);
+    let mut not_processed = 0;
     let reported: Vec<Json> = rows
         .iter()
         .zip(outcomes)
@@ -316,11 +356,15 @@ fn report(call: &Call<'_>, rows: &[InputRow], outcomes: &[Outcome]) -> Result<Re
                 rejected += 1;
                 json!({"line": row.line, "status": "rejected", "errors": errors})
             }
+            Outcome::NotProcessed => {
+                not_processed += 1;
+                json!({"line": row.line, "status": "not_processed"})
+            }
         })
         .collect();
     let body = json!({
         "created": created, "updated": updated, "unchanged": unchanged, "rejected": rejected,
-        "rows": reported,
+        "not_processed": not_processed, "rows": reported,
     });
     http_kit::json_response(200, &body, call.request_id)
 }

@@ -1,7 +1,8 @@
 //! Import (admin): NDJSON and CSV files, each row validated alone and reported by its line
 //! (created, updated — a row whose e-mail is live merges into that client — or rejected
 //! with its field errors), blank lines skipped. Export (admin): every live client, one
-//! NDJSON line each, in `created_at, id` order, across more than one 500-row read.
+//! NDJSON line each, in `created_at, id` order, across more than one 500-row read. An
+//! import past its time budget stops between batches and reports the rows it did not reach.
 
 use super::support::*;
 use crm_tests::backends::backend_sets;
@@ -276,6 +277,89 @@ async fn a_csv_import_reports_each_line_counting_the_header() {
         assert_eq!(client["status"], "lead", "{context}: defaults: {client}");
         assert_eq!(client["subscribed"], true, "{context}: defaults: {client}");
         assert_eq!(client["tags"], json!([]), "{context}: defaults: {client}");
+    }
+}
+
+/// The report's counts and each row's status, by line.
+fn statuses(reply: &Reply, context: &str) -> (Value, Vec<(u64, String)>) {
+    assert_json(reply, 200, context);
+    let counts = json!({
+        "created": reply.body["created"], "updated": reply.body["updated"],
+        "unchanged": reply.body["unchanged"], "rejected": reply.body["rejected"],
+        "not_processed": reply.body["not_processed"],
+    });
+    let rows = reply.body["rows"].as_array().cloned().unwrap_or_default();
+    let rows = rows
+        .iter()
+        .map(|row| {
+            let line = row["line"].as_u64().unwrap_or(0);
+            (line, row["status"].as_str().unwrap_or_default().to_owned())
+        })
+        .collect();
+    (counts, rows)
+}
+
+#[tokio::test]
+async fn an_import_past_its_time_budget_stops_between_batches_and_reports_the_rest() {
+    for set in backend_sets().await {
+        let name = set.name();
+        // A budget of 0 ms is spent as soon as the first batch is written.
+        let book = Book::open_with(&set, &[("import_time_budget_ms", "0")]).await;
+        let (app, admin) = (&book.app, book.admin());
+        let t = tag();
+        let email = |i: usize| format!("budget-{i:03}-{t}@example.com");
+        let slug = format!("b{t}");
+        // 250 rows (3 batches): line 50 (first batch) and line 180 (unreached) invalid.
+        let row = |i: usize| match i {
+            50 | 180 => json!({ "email": format!("not-an-email-{i}") }),
+            _ => json!({ "email": email(i), "first_name": format!("Row{i}"), "tags": [&slug] }),
+        };
+        let outbox_before = outbox(&set, app).await.len();
+        let file: Vec<Value> = (1..=250).map(row).collect();
+        let reply = import(app, admin, NDJSON, &ndjson(&file)).await;
+        let context = format!("{name}: import with a spent budget");
+        let (counts, rows) = statuses(&reply, &context);
+        assert_eq!(
+            counts,
+            json!({"created": 99, "updated": 0, "unchanged": 0, "rejected": 2, "not_processed": 149}),
+            "{context}: {reply}"
+        );
+        let expected: Vec<(u64, String)> = (1..=250u64)
+            .map(|line| {
+                let status = match line {
+                    50 | 180 => "rejected",
+                    1..=100 => "created",
+                    _ => "not_processed",
+                };
+                (line, status.to_owned())
+            })
+            .collect();
+        assert_eq!(rows, expected, "{context}: every line, in order");
+        let written = outbox(&set, app).await.len() - outbox_before;
+        assert_eq!(written, 99, "{context}: only the first batch was written");
+
+        // Sending the unreached rows again makes progress: 100 more, then the last 49.
+        let rest: Vec<Value> = (101..=250).filter(|i| *i != 180).map(row).collect();
+        let reply = import(app, admin, NDJSON, &ndjson(&rest)).await;
+        let (counts, _) = statuses(&reply, &format!("{name}: second import"));
+        assert_eq!(
+            counts,
+            json!({"created": 100, "updated": 0, "unchanged": 0, "rejected": 0, "not_processed": 49}),
+            "{name}: second import: {reply}"
+        );
+        let reply = import(app, admin, NDJSON, &ndjson(&rest[100..])).await;
+        let (counts, _) = statuses(&reply, &format!("{name}: third import"));
+        assert_eq!(
+            counts,
+            json!({"created": 49, "updated": 0, "unchanged": 0, "rejected": 0, "not_processed": 0}),
+            "{name}: third import: {reply}"
+        );
+        let book_rows = list_all(app, admin, &query(&[("tag", &slug)]), 100).await;
+        assert_eq!(
+            book_rows.len(),
+            248,
+            "{name}: every valid row is in the book once"
+        );
     }
 }
 

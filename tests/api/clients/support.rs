@@ -55,8 +55,18 @@ impl Staff {
 
 impl Book {
     pub async fn open(set: &BackendSet) -> Book {
+        Book::open_with(set, &[]).await
+    }
+
+    /// The book on `set` with these application `variables` set (`--variable`).
+    pub async fn open_with(set: &BackendSet, variables: &[(&str, &str)]) -> Book {
         let admin = Account::new("admin");
-        let app = auth_app(set, &admin).start().await;
+        let builder = variables
+            .iter()
+            .fold(auth_app(set, &admin), |b, (name, value)| {
+                b.variable(name, value)
+            });
+        let app = builder.start().await;
         let admin_token = sign_in(&app, &admin).await.access_token;
         let admin_id = user_id(&app, &admin_token).await;
         Book {

@@ -315,10 +315,12 @@ fn the_client_schemas_say_what_docs_clients_md_says() {
         &json!({"data": [entry], "next_cursor": "c"}),
         "a history page",
     );
-    let report = json!({"created": 2, "updated": 1, "unchanged": 0, "rejected": 1, "rows": [
+    let report = json!({"created": 2, "updated": 1, "unchanged": 0, "rejected": 1,
+        "not_processed": 1, "rows": [
         {"line": 2, "status": "created", "id": "0192f7c4-8a3e-7b1c-9d2e-3f4a5b6c7d8e"},
         {"line": 4, "status": "unchanged", "id": "0192f7c4-8a3e-7b1c-9d2e-3f4a5b6c7d8f"},
-        {"line": 3, "status": "rejected", "errors": [{"field": "email", "message": "is not an e-mail address"}]}
+        {"line": 3, "status": "rejected", "errors": [{"field": "email", "message": "is not an e-mail address"}]},
+        {"line": 5, "status": "not_processed"}
     ]});
     validate(
         &document,
