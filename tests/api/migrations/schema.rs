@@ -417,6 +417,44 @@ async fn constraints_accept_and_reject_the_same_rows_on_both_dialects() {
     }
 }
 
+/// 0004: a search row carries its client's created_at; a writer that gives none (the
+/// previous release during a rollout) gets the client's; a given one is kept.
+#[tokio::test]
+async fn a_search_row_written_without_created_at_takes_its_clients() {
+    for db in migrated().await {
+        db.exec(
+            "INSERT INTO clients (id, email, created_by, created_at, updated_at) VALUES \
+             ('c1', 'ada@example.com', 'u1', '2025-01-02T03:04:05.678Z', '2025-01-02T03:04:05.678Z'); \
+             INSERT INTO client_search_terms (term, client_id) VALUES ('ada', 'c1'); \
+             INSERT INTO client_search_terms (term, client_id, created_at) \
+             VALUES ('lovelace', 'c1', '2025-01-02T03:04:05.678Z')",
+        )
+        .await
+        .unwrap();
+
+        let rows = db
+            .strings(
+                "SELECT term || ' ' || client_id || ' ' || created_at \
+                 FROM client_search_terms ORDER BY term",
+            )
+            .await;
+
+        assert_eq!(
+            rows,
+            [
+                "ada c1 2025-01-02T03:04:05.678Z",
+                "lovelace c1 2025-01-02T03:04:05.678Z"
+            ],
+            "{}",
+            db.name()
+        );
+        let orphan = db
+            .exec("INSERT INTO client_search_terms (term, client_id) VALUES ('bob', 'nobody')")
+            .await;
+        assert!(orphan.is_err(), "{}: a row of no client", db.name());
+    }
+}
+
 #[tokio::test]
 async fn deleting_a_client_row_deletes_its_tag_and_search_rows() {
     for db in migrated().await {

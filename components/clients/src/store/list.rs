@@ -1,6 +1,8 @@
 //! `GET /api/clients` as one keyset query: filters, search words (prefix range scans of
 //! `client_search_terms`), the sort and the position after the cursor, `limit + 1` rows
-//! (the extra row says whether there is a next page). Export pages reuse it.
+//! (the extra row says whether there is a next page). A search in `created_at` order
+//! without status or tag filter picks the page's ids from the search rows alone (they
+//! carry `created_at`, migration 0004). Export pages reuse it.
 
 use super::{CLIENT_COLUMNS, ClientRecord, text};
 use crm_domain::clients::search::prefix_upper_bound;
@@ -54,22 +56,67 @@ pub fn page(db: &Database, query: &ListQuery) -> Result<Page, DbError> {
             bind(text(tag.as_str()))
         ));
     }
-    for word in &query.words {
-        let lower = bind(text(word));
-        let range = match prefix_upper_bound(word) {
-            Some(upper) => format!("s.term >= {lower} AND s.term < {}", bind(text(&upper))),
-            None => format!("s.term >= {lower}"),
-        };
-        conditions.push(format!(
-            "c.id IN (SELECT s.client_id FROM client_search_terms s WHERE {range})"
-        ));
-    }
     let key = sort_key(query.sort);
     let (comparison, direction) = if query.sort.descending() {
         ("<", "DESC")
     } else {
         (">", "ASC")
     };
+    // Each word's prefix range over `term`, with its bound placeholders.
+    let word_ranges: Vec<(String, Option<String>)> = query
+        .words
+        .iter()
+        .map(|word| {
+            let lower = bind(text(word));
+            let upper = prefix_upper_bound(word).map(|upper| bind(text(&upper)));
+            (lower, upper)
+        })
+        .collect();
+    let range = |column: &str, (lower, upper): &(String, Option<String>)| match upper {
+        Some(upper) => format!("{column} >= {lower} AND {column} < {upper}"),
+        None => format!("{column} >= {lower}"),
+    };
+    let mut word_ranges = word_ranges.iter();
+    let by_created_at = matches!(query.sort, Sort::CreatedAt | Sort::CreatedAtDesc);
+    if by_created_at && query.status.is_none() && query.tag.is_none() {
+        // The page's ids from the search rows alone (they carry created_at and exist only
+        // for live clients): a range scan of the first word, the other words as
+        // semi-joins, the window, the cursor and the limit — then only those clients.
+        if let Some(first) = word_ranges.next() {
+            let mut inner = vec![range("s.term", first)];
+            inner.extend(word_ranges.by_ref().map(|word| {
+                format!(
+                    "s.client_id IN (SELECT client_id FROM client_search_terms WHERE {})",
+                    range("term", word)
+                )
+            }));
+            if let Some(after) = &query.created_after {
+                inner.push(format!("s.created_at > {}", bind(text(after))));
+            }
+            if let Some(before) = &query.created_before {
+                inner.push(format!("s.created_at < {}", bind(text(before))));
+            }
+            if let Some(after) = &query.after {
+                let (k, i) = (bind(text(&after.key)), bind(text(&after.id)));
+                inner.push(format!(
+                    "(s.created_at, s.client_id) {comparison} ({k}, {i})"
+                ));
+            }
+            let limit = bind(Value::Int(i64::from(query.limit) + 1));
+            conditions.push(format!(
+                "c.id IN (SELECT m.client_id FROM (SELECT DISTINCT s.client_id, s.created_at \
+                 FROM client_search_terms s WHERE {}) m \
+                 ORDER BY m.created_at {direction}, m.client_id {direction} LIMIT {limit})",
+                inner.join(" AND ")
+            ));
+        }
+    }
+    for word in word_ranges {
+        conditions.push(format!(
+            "c.id IN (SELECT client_id FROM client_search_terms WHERE {})",
+            range("term", word)
+        ));
+    }
     if let Some(after) = &query.after {
         let (k, i) = (bind(text(&after.key)), bind(text(&after.id)));
         conditions.push(if query.sort == Sort::LastName {

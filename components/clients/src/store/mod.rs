@@ -1,5 +1,5 @@
 //! Persistence of the client book through `crm_platform::db` (one SQL text for SQLite and
-//! PostgreSQL, `$n` placeholders; schema: migrations/*/0003_clients). Every write goes
+//! PostgreSQL, `$n` placeholders; schema: migrations/*/0003_clients and 0004). Every write goes
 //! through [`writes`], which keeps `clients`, `client_tags`, `client_search_terms`, the
 //! Loops outbox and the audit trail in one transaction.
 

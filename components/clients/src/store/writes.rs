@@ -56,7 +56,7 @@ pub fn insert(
         version: 1,
     };
     insert_tags(db, id, draft)?;
-    insert_terms(db, id, &client_terms(draft))?;
+    insert_terms(db, id, actor.now, &client_terms(draft))?;
     enqueue(
         db,
         actor,
@@ -112,7 +112,7 @@ pub fn update(
             "DELETE FROM client_search_terms WHERE client_id = $1",
             &[text(&before.id)],
         )?;
-        insert_terms(db, &before.id, &new_terms)?;
+        insert_terms(db, &before.id, &before.created_at, &new_terms)?;
     }
     enqueue(
         db,
@@ -224,44 +224,51 @@ fn drop_index_rows(db: &Database, id: &str) -> Result<(), DbError> {
 
 fn insert_tags(db: &Database, id: &str, draft: &ClientDraft) -> Result<(), DbError> {
     let tags: Vec<&str> = draft.tags.iter().map(|t| t.as_str()).collect();
-    insert_pairs(db, "client_tags (client_id, tag)", id, &tags, false)
-}
-
-fn insert_terms(db: &Database, id: &str, terms: &BTreeSet<String>) -> Result<(), DbError> {
-    let terms: Vec<&str> = terms.iter().map(String::as_str).collect();
-    insert_pairs(
+    let row = |tag: &str| format!("($1, {tag})");
+    insert_rows(
         db,
-        "client_search_terms (term, client_id)",
-        id,
-        &terms,
-        true,
+        "client_tags (client_id, tag)",
+        row,
+        vec![text(id)],
+        &tags,
     )
 }
 
-/// One multi-row INSERT of `(id, value)` pairs (`(value, id)` when `value_first`).
-fn insert_pairs(
+/// The search rows of client `id`, each with the client's `created_at` (migration 0004:
+/// a word search's page is ordered from the terms alone).
+fn insert_terms(
     db: &Database,
-    table: &str,
     id: &str,
+    created_at: &str,
+    terms: &BTreeSet<String>,
+) -> Result<(), DbError> {
+    let terms: Vec<&str> = terms.iter().map(String::as_str).collect();
+    let row = |term: &str| format!("({term}, $1, $2)");
+    let fixed = vec![text(id), text(created_at)];
+    let into = "client_search_terms (term, client_id, created_at)";
+    insert_rows(db, into, row, fixed, &terms)
+}
+
+/// One multi-row INSERT: `fixed` bound first ($1, $2, …), then one row per value, `row`
+/// placing the value's placeholder among the fixed ones.
+fn insert_rows(
+    db: &Database,
+    into: &str,
+    row: impl Fn(&str) -> String,
+    fixed: Vec<Value>,
     values: &[&str],
-    value_first: bool,
 ) -> Result<(), DbError> {
     if values.is_empty() {
         return Ok(());
     }
+    let first = fixed.len() + 1;
     let rows: Vec<String> = (0..values.len())
-        .map(|i| {
-            if value_first {
-                format!("(${}, $1)", i + 2)
-            } else {
-                format!("($1, ${})", i + 2)
-            }
-        })
+        .map(|i| row(&format!("${}", first + i)))
         .collect();
-    let mut params = vec![text(id)];
+    let mut params = fixed;
     params.extend(values.iter().map(|v| text(v)));
     db.execute(
-        &format!("INSERT INTO {table} VALUES {}", rows.join(", ")),
+        &format!("INSERT INTO {into} VALUES {}", rows.join(", ")),
         &params,
     )?;
     Ok(())
