@@ -252,37 +252,50 @@ token() {
         -d "{\"email\":\"$ADMIN_EMAIL\",\"password\":\"$ADMIN_PASSWORD\"}" | jq -er .access_token
 }
 
-# seed SET TOKEN: import the generated files; prints the rate; writes $WORK/SET.ids.
+# seed SET TOKEN: import the generated files; prints the rate; writes $WORK/SET.ids. An
+# import that runs out of its time budget (import_time_budget_ms) reports the rows it did
+# not reach as not_processed: those lines are sent again until none is left.
 seed() {
-    local set=$1 tok=$2 file out code t start end c u n r
-    local created=0 updated=0 unchanged=0 rejected=0
+    local set=$1 tok=$2 file part out code t start end c u n r p round
+    local created=0 updated=0 unchanged=0 rejected=0 requests=0
     : >"$WORK/$set.ids"
     start=$(date +%s.%N)
     for file in "$WORK"/seed/chunk-*.ndjson; do
-        out=$WORK/$set.import.json
-        read -r code t < <(curl -sS -m 900 -o "$out" -w '%{http_code} %{time_total}\n' \
-            -X POST "$BASE/api/clients/import" -H "authorization: Bearer $tok" \
-            -H 'content-type: application/x-ndjson' --data-binary "@$file" || echo "000 0")
-        if [[ $code != 200 ]]; then
-            log "$set: import of $(basename "$file") answered $code after ${t}s: $(head -c 300 "$out" 2>/dev/null)"
-            if [[ $code == 500 ]] && awk -v t="$t" 'BEGIN { exit !(t >= 29) }'; then
-                log "$set: that is crm-host's request deadline (--request-timeout, 30s by default); try CRM_HOST_ARGS='--request-timeout 120s'"
+        part=$file
+        for ((round = 1; ; round++)); do
+            out=$WORK/$set.import.json
+            read -r code t < <(curl -sS -m 900 -o "$out" -w '%{http_code} %{time_total}\n' \
+                -X POST "$BASE/api/clients/import" -H "authorization: Bearer $tok" \
+                -H 'content-type: application/x-ndjson' --data-binary "@$part" || echo "000 0")
+            requests=$((requests + 1))
+            if [[ $code != 200 ]]; then
+                log "$set: import of $(basename "$file") answered $code after ${t}s: $(head -c 300 "$out" 2>/dev/null)"
+                SEED_NOTE[$set]="import answered $code"
+                return 1
             fi
-            SEED_NOTE[$set]="import answered $code"
-            return 1
-        fi
-        read -r c u n r < <(jq -r '"\(.created) \(.updated) \(.unchanged) \(.rejected)"' "$out")
-        created=$((created + c)) updated=$((updated + u)) unchanged=$((unchanged + n)) rejected=$((rejected + r))
-        jq -r '.rows[] | select(.status == "created") | .id' "$out" >>"$WORK/$set.ids"
-        if ((r > 0)); then
-            log "$set: $(basename "$file"): $r rejected, e.g. $(jq -c '[.rows[] | select(.status == "rejected")][0]' "$out")"
-        fi
-        log "$set: $(basename "$file"): $c created in ${t}s ($(awk -v n="$c" -v t="$t" 'BEGIN { printf "%.0f", n / t }') rows/s)"
+            read -r c u n r p < <(jq -r '"\(.created) \(.updated) \(.unchanged) \(.rejected) \(.not_processed)"' "$out")
+            created=$((created + c)) updated=$((updated + u)) unchanged=$((unchanged + n)) rejected=$((rejected + r))
+            jq -r '.rows[] | select(.status == "created") | .id' "$out" >>"$WORK/$set.ids"
+            if ((r > 0)); then
+                log "$set: $(basename "$file"): $r rejected, e.g. $(jq -c '[.rows[] | select(.status == "rejected")][0]' "$out")"
+            fi
+            log "$set: $(basename "$file") (round $round): $c created, $p not reached in ${t}s ($(awk -v n="$c" -v t="$t" 'BEGIN { printf "%.0f", n / t }') rows/s)"
+            ((p > 0)) || break
+            if ((round >= 100)); then
+                SEED_NOTE[$set]="$(basename "$file"): rows still not processed after $round imports"
+                return 1
+            fi
+            # The unreached lines of this part, as the next part.
+            jq -r '.rows[] | select(.status == "not_processed") | .line' "$out" >"$WORK/$set.lines"
+            awk 'NR == FNR { want[$1]; next } FNR in want' "$WORK/$set.lines" "$part" >"$WORK/$set.part.ndjson.next"
+            mv "$WORK/$set.part.ndjson.next" "$WORK/$set.part.ndjson"
+            part=$WORK/$set.part.ndjson
+        done
     done
     end=$(date +%s.%N)
     SEED_RATE[$set]=$(awk -v n="$created" -v a="$start" -v b="$end" 'BEGIN { printf "%.0f", n / (b - a) }')
-    SEED_NOTE[$set]="$created created, $updated updated, $unchanged unchanged, $rejected rejected in $(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }') s"
-    printf '\n== %s: seeded %s\n   seeding rate: %s clients/s (%s rows per request)\n' \
+    SEED_NOTE[$set]="$created created, $updated updated, $unchanged unchanged, $rejected rejected in $(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }') s, $requests requests"
+    printf '\n== %s: seeded %s\n   seeding rate: %s clients/s (%s rows per file)\n' \
         "$set" "${SEED_NOTE[$set]}" "${SEED_RATE[$set]}" "$CHUNK"
 }
 

@@ -237,39 +237,72 @@ fn csv_fields(headers: &[String], record: &csv::StringRecord) -> Result<Json, Ve
     }
 }
 
-/// What a row will do, judged against the book as it is now.
-fn plan(call: &Call<'_>, fields: &Json) -> Result<Result<Plan, Vec<FieldError>>, ApiError> {
-    let draft = match draft_from_json(fields) {
-        Ok(draft) => draft,
-        Err(errors) => return Ok(Err(errors)),
-    };
-    let Some(current) = store::find_live_by_email(call.db, draft.email.as_str())? else {
-        return Ok(Ok(Plan::Create(draft)));
+/// What a row will do, given the live client holding its e-mail (if any).
+fn plan(fields: &Json, current: Option<&ClientRecord>) -> Result<Plan, Vec<FieldError>> {
+    let draft = draft_from_json(fields)?;
+    let Some(current) = current else {
+        return Ok(Plan::Create(draft));
     };
     let mut merged = Json::Object(current.draft.to_json());
     merge_patch(&mut merged, fields);
-    Ok(match draft_from_json(&merged) {
-        Ok(merged) if merged == current.draft => Ok(Plan::Unchanged(current.id)),
-        Ok(merged) => Ok(Plan::Update(Box::new(current), merged)),
-        Err(errors) => Err(errors),
+    let merged = draft_from_json(&merged)?;
+    Ok(if merged == current.draft {
+        Plan::Unchanged(current.id.clone())
+    } else {
+        Plan::Update(Box::new(current.clone()), merged)
     })
 }
 
-/// Writes the valid rows of `batch` in one transaction; on failure, row by row.
-fn import_batch(call: &Call<'_>, batch: &[InputRow]) -> Result<Vec<Outcome>, ApiError> {
-    let mut plans = Vec::with_capacity(batch.len());
-    for row in batch {
-        plans.push(match &row.fields {
-            Ok(fields) => plan(call, fields)?,
+/// The plans of a batch, judged against the book as it is now (one query for the live
+/// clients of all its e-mails).
+fn plan_batch(
+    call: &Call<'_>,
+    batch: &[InputRow],
+) -> Result<Vec<Result<Plan, Vec<FieldError>>>, ApiError> {
+    let drafts: Vec<Option<ClientDraft>> = batch
+        .iter()
+        .map(|row| {
+            row.fields
+                .as_ref()
+                .ok()
+                .and_then(|f| draft_from_json(f).ok())
+        })
+        .collect();
+    let emails: Vec<&str> = drafts.iter().flatten().map(|d| d.email.as_str()).collect();
+    let live = store::find_live_by_emails(call.db, &emails)?;
+    Ok(batch
+        .iter()
+        .zip(&drafts)
+        .map(|(row, draft)| match &row.fields {
             Err(errors) => Err(errors.clone()),
-        });
-    }
+            Ok(fields) => {
+                let current = draft.as_ref().and_then(|d| live.get(d.email.as_str()));
+                plan(fields, current)
+            }
+        })
+        .collect())
+}
+
+/// Writes the valid rows of `batch` in one transaction (the new clients with one
+/// statement per table); on failure, row by row.
+fn import_batch(call: &Call<'_>, batch: &[InputRow]) -> Result<Vec<Outcome>, ApiError> {
+    let plans = plan_batch(call, batch)?;
     let actor = call.actor();
     let together = call.db.transaction(|db| {
+        let creates: Vec<(String, &ClientDraft)> = plans
+            .iter()
+            .filter_map(|plan| match plan {
+                Ok(Plan::Create(draft)) => Some((uuid::Uuid::now_v7().to_string(), draft)),
+                _ => None,
+            })
+            .collect();
+        writes::insert_all(db, &actor, &creates, IMPORTED)?;
+        let mut created = creates.into_iter().map(|(id, _)| id);
         let mut outcomes = Vec::with_capacity(plans.len());
         for plan in &plans {
             outcomes.push(match plan {
                 Err(errors) => Outcome::Rejected(errors.clone()),
+                Ok(Plan::Create(_)) => Outcome::Created(created.next().unwrap_or_default()),
                 Ok(plan) => match write(db, &actor, plan)? {
                     Some(outcome) => outcome,
                     // Changed meanwhile: roll back and go row by row.
@@ -299,7 +332,11 @@ fn import_row_alone(call: &Call<'_>, row: &InputRow) -> Result<Outcome, ApiError
         Ok(fields) => fields,
         Err(errors) => return Ok(Outcome::Rejected(errors.clone())),
     };
-    let plan = match plan(call, fields)? {
+    let current = match draft_from_json(fields) {
+        Ok(draft) => store::find_live_by_email(call.db, draft.email.as_str())?,
+        Err(errors) => return Ok(Outcome::Rejected(errors)),
+    };
+    let plan = match plan(fields, current.as_ref()) {
         Ok(plan) => plan,
         Err(errors) => return Ok(Outcome::Rejected(errors)),
     };

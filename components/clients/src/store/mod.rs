@@ -123,10 +123,38 @@ pub fn find_any(db: &Database, id: &str) -> Result<Option<ClientState>, DbError>
 
 /// `$n` as a JSON value: jsonb on PostgreSQL (bound as text, then cast), text on SQLite.
 pub fn json_param(db: &Database, n: usize) -> String {
+    json_cast(db, &format!("${n}"))
+}
+
+/// The placeholder `param` as a JSON value (see [`json_param`]).
+pub fn json_cast(db: &Database, param: &str) -> String {
     match db.backend() {
-        Backend::Postgres => format!("CAST(CAST(${n} AS text) AS jsonb)"),
-        Backend::Sqlite => format!("${n}"),
+        Backend::Postgres => format!("CAST(CAST({param} AS text) AS jsonb)"),
+        Backend::Sqlite => param.to_owned(),
     }
+}
+
+/// The live clients whose e-mail is one of `emails`, by e-mail (one query).
+pub fn find_live_by_emails(
+    db: &Database,
+    emails: &[&str],
+) -> Result<std::collections::HashMap<String, ClientRecord>, DbError> {
+    if emails.is_empty() {
+        return Ok(Default::default());
+    }
+    let placeholders: Vec<String> = (1..=emails.len()).map(|n| format!("${n}")).collect();
+    let sql = format!(
+        "SELECT {CLIENT_COLUMNS} FROM clients c WHERE c.email IN ({}) AND c.deleted_at IS NULL",
+        placeholders.join(", ")
+    );
+    let params: Vec<_> = emails.iter().map(|email| text(email)).collect();
+    db.query(&sql, &params)?
+        .iter()
+        .map(|row| {
+            let record = ClientRecord::from_row(&row)?;
+            Ok((record.draft.email.as_str().to_owned(), record))
+        })
+        .collect()
 }
 
 fn opt_json_text(value: Option<String>) -> Json {

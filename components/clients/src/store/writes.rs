@@ -4,13 +4,13 @@
 //! (a conditional `UPDATE … WHERE version = $v` or an `INSERT`), so on SQLite it takes the
 //! write lock first and concurrent writers queue instead of failing on a lock upgrade.
 
-use super::{ClientRecord, json_param, opt_text, text};
+use super::{ClientRecord, json_cast, json_param, opt_text, text};
 use crm_domain::RequestId;
 use crm_domain::auth::{Principal, PrincipalKind};
 use crm_domain::clients::ClientDraft;
 use crm_domain::clients::search::client_terms;
 use crm_platform::db::{Database, DbError, Value};
-use serde_json::json;
+use serde_json::{Value as Json, json};
 use std::collections::BTreeSet;
 
 /// Who writes, in which request, at which instant (one clock reading per request).
@@ -35,38 +35,79 @@ pub fn insert(
     draft: &ClientDraft,
     action: &str,
 ) -> Result<ClientRecord, DbError> {
-    let sql = format!(
-        "INSERT INTO clients (id, email, first_name, last_name, company, phone, status, tags, \
-         notes, source, subscribed, properties, created_at, updated_at, created_by, version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, {tags}, $9, $10, $11, {properties}, $13, $13, $14, 1)",
-        tags = json_param(db, 8),
-        properties = json_param(db, 12),
-    );
-    let mut params = draft_params(draft);
-    params.insert(0, text(id));
-    params.push(text(actor.now));
-    params.push(text(&actor.principal.subject));
-    db.execute(&sql, &params)?;
-    let record = ClientRecord {
-        id: id.to_owned(),
-        draft: draft.clone(),
-        created_at: actor.now.to_owned(),
-        updated_at: actor.now.to_owned(),
-        created_by: actor.principal.subject.clone(),
-        version: 1,
-    };
-    insert_tags(db, id, draft)?;
-    insert_terms(db, id, actor.now, &client_terms(draft))?;
-    enqueue(
+    let mut records = insert_all(db, actor, &[(id.to_owned(), draft)], action)?;
+    Ok(records.remove(0))
+}
+
+/// Inserts new clients, each `(id, draft)` with its tag, search, outbox and audit rows,
+/// as one multi-row INSERT per table however many clients there are (an import's batch
+/// costs five statements instead of five per client).
+pub fn insert_all(
+    db: &Database,
+    actor: &Actor<'_>,
+    clients: &[(String, &ClientDraft)],
+    action: &str,
+) -> Result<Vec<ClientRecord>, DbError> {
+    let records: Vec<ClientRecord> = clients
+        .iter()
+        .map(|(id, draft)| ClientRecord {
+            id: id.clone(),
+            draft: (*draft).clone(),
+            created_at: actor.now.to_owned(),
+            updated_at: actor.now.to_owned(),
+            created_by: actor.principal.subject.clone(),
+            version: 1,
+        })
+        .collect();
+    if records.is_empty() {
+        return Ok(records);
+    }
+    // $1 the instant, $2 the creator.
+    let mut rows = Rows::new(vec![text(actor.now), text(&actor.principal.subject)]);
+    for record in &records {
+        let mut values = vec![rows.bind(text(&record.id))];
+        for (i, value) in draft_params(&record.draft).into_iter().enumerate() {
+            let placeholder = rows.bind(value);
+            // tags and properties are JSON columns.
+            values.push(match i {
+                DRAFT_TAGS | DRAFT_PROPERTIES => json_cast(db, &placeholder),
+                _ => placeholder,
+            });
+        }
+        values.extend(["$1", "$1", "$2", "1"].map(str::to_owned));
+        rows.push(values);
+    }
+    rows.insert(
         db,
-        actor,
-        id,
-        "create",
-        &json!({ "client": record.to_json() }),
+        "clients (id, email, first_name, last_name, company, phone, status, tags, notes, \
+         source, subscribed, properties, created_at, updated_at, created_by, version)",
     )?;
+    let mut tags = Rows::new(vec![]);
+    let mut terms = Rows::new(vec![text(actor.now)]);
+    for record in &records {
+        for tag in &record.draft.tags {
+            let values = vec![tags.bind(text(&record.id)), tags.bind(text(tag.as_str()))];
+            tags.push(values);
+        }
+        for term in client_terms(&record.draft) {
+            let values = vec![terms.bind(text(&term)), terms.bind(text(&record.id))];
+            terms.push([values, vec!["$1".to_owned()]].concat());
+        }
+    }
+    tags.insert(db, "client_tags (client_id, tag)")?;
+    terms.insert(db, "client_search_terms (term, client_id, created_at)")?;
+    let changes: Vec<(&str, &str, Json)> = records
+        .iter()
+        .map(|record| {
+            let payload = json!({ "client": record.to_json() });
+            (record.id.as_str(), "create", payload)
+        })
+        .collect();
+    enqueue_all(db, actor, &changes)?;
+    let ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
     let fields: Vec<&str> = crm_domain::clients::model::WRITABLE_FIELDS.to_vec();
-    audit(db, actor, id, action, &fields)?;
-    Ok(record)
+    audit_all(db, actor, &ids, action, &fields)?;
+    Ok(records)
 }
 
 /// Replaces the writable fields of `before` with `after` if the stored version is still
@@ -196,6 +237,10 @@ pub fn erase(db: &Database, actor: &Actor<'_>, id: &str, version: i64) -> Result
     Ok(true)
 }
 
+/// The positions of the JSON columns in [`draft_params`].
+const DRAFT_TAGS: usize = 6;
+const DRAFT_PROPERTIES: usize = 10;
+
 /// Parameters 2..=12 of the insert and update statements (`$1` is the id).
 fn draft_params(draft: &ClientDraft) -> Vec<Value> {
     vec![
@@ -223,15 +268,12 @@ fn drop_index_rows(db: &Database, id: &str) -> Result<(), DbError> {
 }
 
 fn insert_tags(db: &Database, id: &str, draft: &ClientDraft) -> Result<(), DbError> {
-    let tags: Vec<&str> = draft.tags.iter().map(|t| t.as_str()).collect();
-    let row = |tag: &str| format!("($1, {tag})");
-    insert_rows(
-        db,
-        "client_tags (client_id, tag)",
-        row,
-        vec![text(id)],
-        &tags,
-    )
+    let mut rows = Rows::new(vec![text(id)]);
+    for tag in &draft.tags {
+        let values = vec!["$1".to_owned(), rows.bind(text(tag.as_str()))];
+        rows.push(values);
+    }
+    rows.insert(db, "client_tags (client_id, tag)")
 }
 
 /// The search rows of client `id`, each with the client's `created_at` (migration 0004:
@@ -242,36 +284,48 @@ fn insert_terms(
     created_at: &str,
     terms: &BTreeSet<String>,
 ) -> Result<(), DbError> {
-    let terms: Vec<&str> = terms.iter().map(String::as_str).collect();
-    let row = |term: &str| format!("({term}, $1, $2)");
-    let fixed = vec![text(id), text(created_at)];
-    let into = "client_search_terms (term, client_id, created_at)";
-    insert_rows(db, into, row, fixed, &terms)
+    let mut rows = Rows::new(vec![text(id), text(created_at)]);
+    for term in terms {
+        let values = vec![rows.bind(text(term)), "$1".to_owned(), "$2".to_owned()];
+        rows.push(values);
+    }
+    rows.insert(db, "client_search_terms (term, client_id, created_at)")
 }
 
-/// One multi-row INSERT: `fixed` bound first ($1, $2, …), then one row per value, `row`
-/// placing the value's placeholder among the fixed ones.
-fn insert_rows(
-    db: &Database,
-    into: &str,
-    row: impl Fn(&str) -> String,
-    fixed: Vec<Value>,
-    values: &[&str],
-) -> Result<(), DbError> {
-    if values.is_empty() {
-        return Ok(());
+/// A multi-row `INSERT … VALUES (…), (…)` under construction: the parameters (some fixed
+/// ones first, `$1`, `$2`, …, shared by every row) and the rows' expressions.
+struct Rows {
+    params: Vec<Value>,
+    rows: Vec<String>,
+}
+
+impl Rows {
+    fn new(fixed: Vec<Value>) -> Rows {
+        Rows {
+            params: fixed,
+            rows: Vec::new(),
+        }
     }
-    let first = fixed.len() + 1;
-    let rows: Vec<String> = (0..values.len())
-        .map(|i| row(&format!("${}", first + i)))
-        .collect();
-    let mut params = fixed;
-    params.extend(values.iter().map(|v| text(v)));
-    db.execute(
-        &format!("INSERT INTO {into} VALUES {}", rows.join(", ")),
-        &params,
-    )?;
-    Ok(())
+
+    /// The placeholder of a new parameter.
+    fn bind(&mut self, value: Value) -> String {
+        self.params.push(value);
+        format!("${}", self.params.len())
+    }
+
+    fn push(&mut self, values: Vec<String>) {
+        self.rows.push(format!("({})", values.join(", ")));
+    }
+
+    /// `INSERT INTO {into} VALUES …`; nothing when there is no row.
+    fn insert(self, db: &Database, into: &str) -> Result<(), DbError> {
+        if self.rows.is_empty() {
+            return Ok(());
+        }
+        let sql = format!("INSERT INTO {into} VALUES {}", self.rows.join(", "));
+        db.execute(&sql, &self.params)?;
+        Ok(())
+    }
 }
 
 /// The outbox row of this change: what `loops-sync` delivers.
@@ -280,26 +334,39 @@ fn enqueue(
     actor: &Actor<'_>,
     client_id: &str,
     operation: &str,
-    payload: &serde_json::Value,
+    payload: &Json,
 ) -> Result<(), DbError> {
-    let sql = format!(
-        "INSERT INTO loops_outbox (id, client_id, operation, payload, status, attempts, \
-         next_attempt_at, idempotency_key, created_at, updated_at) \
-         VALUES ($1, $2, $3, {payload}, 'pending', 0, $5, $6, $5, $5)",
-        payload = json_param(db, 4)
-    );
-    db.execute(
-        &sql,
-        &[
-            text(&uuid::Uuid::now_v7().to_string()),
-            text(client_id),
-            text(operation),
-            text(&payload.to_string()),
-            text(actor.now),
-            text(&uuid::Uuid::new_v4().to_string()),
-        ],
-    )?;
-    Ok(())
+    enqueue_all(db, actor, &[(client_id, operation, payload.clone())])
+}
+
+/// The outbox rows of these changes `(client id, operation, payload)`, one statement.
+fn enqueue_all(
+    db: &Database,
+    actor: &Actor<'_>,
+    changes: &[(&str, &str, Json)],
+) -> Result<(), DbError> {
+    // $1 the instant.
+    let mut rows = Rows::new(vec![text(actor.now)]);
+    for (client_id, operation, payload) in changes {
+        let values = vec![
+            rows.bind(text(&uuid::Uuid::now_v7().to_string())),
+            rows.bind(text(client_id)),
+            rows.bind(text(operation)),
+            json_cast(db, &rows.bind(text(&payload.to_string()))),
+            "'pending'".to_owned(),
+            "0".to_owned(),
+            "$1".to_owned(),
+            rows.bind(text(&uuid::Uuid::new_v4().to_string())),
+            "$1".to_owned(),
+            "$1".to_owned(),
+        ];
+        rows.push(values);
+    }
+    rows.insert(
+        db,
+        "loops_outbox (id, client_id, operation, payload, status, attempts, \
+         next_attempt_at, idempotency_key, created_at, updated_at)",
+    )
 }
 
 /// The audit entry of this change: who, which request, which fields (never their values).
@@ -310,28 +377,41 @@ fn audit(
     action: &str,
     fields: &[&str],
 ) -> Result<(), DbError> {
+    audit_all(db, actor, &[client_id], action, fields)
+}
+
+/// One audit entry per client of `client_ids`, all with the same action and fields, one
+/// statement.
+fn audit_all(
+    db: &Database,
+    actor: &Actor<'_>,
+    client_ids: &[&str],
+    action: &str,
+    fields: &[&str],
+) -> Result<(), DbError> {
     let (user, api_key) = match actor.principal.kind {
         PrincipalKind::User => (Some(actor.principal.subject.as_str()), None),
         PrincipalKind::ApiKey => (None, Some(actor.principal.subject.as_str())),
     };
-    let sql = format!(
-        "INSERT INTO audit_log (id, actor_user_id, actor_api_key_id, action, entity_type, \
-         entity_id, request_id, details, created_at) \
-         VALUES ($1, $2, $3, $4, 'client', $5, $6, {details}, $8)",
-        details = json_param(db, 7)
-    );
-    db.execute(
-        &sql,
-        &[
-            text(&uuid::Uuid::now_v7().to_string()),
-            opt_text(user),
-            opt_text(api_key),
-            text(action),
-            text(client_id),
-            text(actor.request_id.as_str()),
-            text(&json!({ "fields": fields }).to_string()),
-            text(actor.now),
-        ],
-    )?;
-    Ok(())
+    // $1 the instant, $2/$3 the actor, $4 the action, $5 the request, $6 the details.
+    let mut rows = Rows::new(vec![
+        text(actor.now),
+        opt_text(user),
+        opt_text(api_key),
+        text(action),
+        text(actor.request_id.as_str()),
+        text(&json!({ "fields": fields }).to_string()),
+    ]);
+    for client_id in client_ids {
+        let mut values = vec![rows.bind(text(&uuid::Uuid::now_v7().to_string()))];
+        values.extend(["$2", "$3", "$4", "'client'"].map(str::to_owned));
+        values.push(rows.bind(text(client_id)));
+        values.extend(["$5".to_owned(), json_cast(db, "$6"), "$1".to_owned()]);
+        rows.push(values);
+    }
+    rows.insert(
+        db,
+        "audit_log (id, actor_user_id, actor_api_key_id, action, entity_type, entity_id, \
+         request_id, details, created_at)",
+    )
 }
