@@ -121,6 +121,11 @@ struct Case {
     index: Option<&'static str>,
 }
 
+/// The second page's cursor of the search `q=gra` in the default order.
+const GRA_CURSOR: &str = "SELECT created_at || ' ' || id FROM clients WHERE deleted_at IS NULL \
+     AND id IN (SELECT client_id FROM client_search_terms WHERE term >= 'gra' AND term < 'grb') \
+     ORDER BY created_at, id LIMIT 1 OFFSET 25";
+
 fn cases() -> Vec<Case> {
     let live = format!("SELECT {COLUMNS} FROM clients WHERE deleted_at IS NULL");
     vec![
@@ -219,12 +224,7 @@ fn cases() -> Vec<Case> {
                  AND (created_at, id) > ($3, $4) ORDER BY created_at, id LIMIT 26"
             ),
             filter: &["gra", "grb"],
-            cursor: Some(
-                "SELECT created_at || ' ' || id FROM clients WHERE deleted_at IS NULL \
-                 AND id IN (SELECT client_id FROM client_search_terms \
-                 WHERE term >= 'gra' AND term < 'grb') \
-                 ORDER BY created_at, id LIMIT 1 OFFSET 25",
-            ),
+            cursor: Some(GRA_CURSOR),
             index: None,
         },
         Case {
@@ -237,12 +237,7 @@ fn cases() -> Vec<Case> {
                  AND (created_at, id) > ($3, $4) ORDER BY created_at, id LIMIT 26"
             ),
             filter: &["gra", "grb"],
-            cursor: Some(
-                "SELECT created_at || ' ' || id FROM clients WHERE deleted_at IS NULL \
-                 AND id IN (SELECT client_id FROM client_search_terms \
-                 WHERE term >= 'gra' AND term < 'grb') \
-                 ORDER BY created_at, id LIMIT 1 OFFSET 25",
-            ),
+            cursor: Some(GRA_CURSOR),
             index: Some("client_search_terms_term_created_idx"),
         },
         Case {
