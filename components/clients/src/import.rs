@@ -238,8 +238,11 @@ fn csv_fields(headers: &[String], record: &csv::StringRecord) -> Result<Json, Ve
 }
 
 /// What a row will do, given the live client holding its e-mail (if any).
-fn plan(fields: &Json, current: Option<&ClientRecord>) -> Result<Plan, Vec<FieldError>> {
-    let draft = draft_from_json(fields)?;
+fn plan(
+    fields: &Json,
+    draft: ClientDraft,
+    current: Option<&ClientRecord>,
+) -> Result<Plan, Vec<FieldError>> {
     let Some(current) = current else {
         return Ok(Plan::Create(draft));
     };
@@ -259,26 +262,23 @@ fn plan_batch(
     call: &Call<'_>,
     batch: &[InputRow],
 ) -> Result<Vec<Result<Plan, Vec<FieldError>>>, ApiError> {
-    let drafts: Vec<Option<ClientDraft>> = batch
+    let drafts: Vec<Result<ClientDraft, Vec<FieldError>>> = batch
         .iter()
-        .map(|row| {
-            row.fields
-                .as_ref()
-                .ok()
-                .and_then(|f| draft_from_json(f).ok())
+        .map(|row| match &row.fields {
+            Ok(fields) => draft_from_json(fields),
+            Err(errors) => Err(errors.clone()),
         })
         .collect();
     let emails: Vec<&str> = drafts.iter().flatten().map(|d| d.email.as_str()).collect();
     let live = store::find_live_by_emails(call.db, &emails)?;
     Ok(batch
         .iter()
-        .zip(&drafts)
-        .map(|(row, draft)| match &row.fields {
-            Err(errors) => Err(errors.clone()),
-            Ok(fields) => {
-                let current = draft.as_ref().and_then(|d| live.get(d.email.as_str()));
-                plan(fields, current)
-            }
+        .zip(drafts)
+        .map(|(row, draft)| {
+            let fields = row.fields.as_ref().map_err(Clone::clone)?;
+            let draft = draft?;
+            let current = live.get(draft.email.as_str());
+            plan(fields, draft, current)
         })
         .collect())
 }
@@ -332,11 +332,12 @@ fn import_row_alone(call: &Call<'_>, row: &InputRow) -> Result<Outcome, ApiError
         Ok(fields) => fields,
         Err(errors) => return Ok(Outcome::Rejected(errors.clone())),
     };
-    let current = match draft_from_json(fields) {
-        Ok(draft) => store::find_live_by_email(call.db, draft.email.as_str())?,
+    let draft = match draft_from_json(fields) {
+        Ok(draft) => draft,
         Err(errors) => return Ok(Outcome::Rejected(errors)),
     };
-    let plan = match plan(fields, current.as_ref()) {
+    let current = store::find_live_by_email(call.db, draft.email.as_str())?;
+    let plan = match plan(fields, draft, current.as_ref()) {
         Ok(plan) => plan,
         Err(errors) => return Ok(Outcome::Rejected(errors)),
     };

@@ -88,13 +88,7 @@ pub fn find_live(db: &Database, id: &str) -> Result<Option<ClientRecord>, DbErro
 
 /// The live client whose e-mail is `email`, if any.
 pub fn find_live_by_email(db: &Database, email: &str) -> Result<Option<ClientRecord>, DbError> {
-    let sql = format!(
-        "SELECT {CLIENT_COLUMNS} FROM clients c WHERE c.email = $1 AND c.deleted_at IS NULL"
-    );
-    let rows = db.query(&sql, &[text(email)])?;
-    rows.first()
-        .map(|row| ClientRecord::from_row(&row))
-        .transpose()
+    Ok(find_live_by_emails(db, &[email])?.remove(email))
 }
 
 /// What is left of a client in any state: for purges and history.
