@@ -62,7 +62,7 @@ pub async fn stream(incoming: IncomingRequest, response_out: ResponseOutparam) {
     loop {
         let mut chunk = Vec::new();
         for client in &page.clients {
-            serde_json::to_writer(&mut chunk, &client.to_json()).unwrap_or_default();
+            serde_json::to_writer(&mut chunk, client).unwrap_or_default();
             chunk.push(b'\n');
         }
         sent += page.clients.len();

@@ -20,7 +20,7 @@ pub fn history(call: &Call<'_>) -> Result<Response, ApiError> {
     page_response(
         call.request.path(),
         query_text,
-        page.entries,
+        &page.entries,
         next,
         call.request_id,
     )

@@ -10,7 +10,12 @@ pub fn list(call: &Call<'_>) -> Result<Response, ApiError> {
     let query_text = call.request.query();
     let query = ListQuery::parse(query_text).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let page = store::list::page(call.db, &query)?;
-    let data = page.clients.iter().map(|c| c.to_json()).collect();
     let next = page.next.map(|position| query.cursor_after(&position));
-    page_response(call.request.path(), query_text, data, next, call.request_id)
+    page_response(
+        call.request.path(),
+        query_text,
+        &page.clients,
+        next,
+        call.request_id,
+    )
 }

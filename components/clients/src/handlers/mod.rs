@@ -8,7 +8,15 @@ pub mod read;
 use crate::store::ClientRecord;
 use crm_domain::RequestId;
 use crm_platform::http_kit::{self, ApiError};
+use serde::Serialize;
 use spin_sdk::http::Response;
+
+/// The body of a page (keys in the order `serde_json::json!` would give them).
+#[derive(Serialize)]
+struct Page<'a, T> {
+    data: &'a [T],
+    next_cursor: Option<&'a str>,
+}
 
 /// A single client: its JSON, `ETag` and `Cache-Control: private, no-cache` (revalidate).
 pub fn client_response(
@@ -16,7 +24,7 @@ pub fn client_response(
     record: &ClientRecord,
     request_id: &RequestId,
 ) -> Result<Response, ApiError> {
-    let mut response = http_kit::json_response(status, &record.to_json(), request_id)?;
+    let mut response = http_kit::json_response(status, record, request_id)?;
     response.set_header("etag", record.etag());
     response.set_header("cache-control", "private, no-cache");
     if status == 201 {
@@ -26,14 +34,17 @@ pub fn client_response(
 }
 
 /// A page: `{data, next_cursor}` and, when there is a next page, `Link: <…>; rel="next"`.
-pub fn page_response(
+pub fn page_response<T: Serialize>(
     path: &str,
     query: &str,
-    data: Vec<serde_json::Value>,
+    data: &[T],
     next_cursor: Option<String>,
     request_id: &RequestId,
 ) -> Result<Response, ApiError> {
-    let body = serde_json::json!({ "data": data, "next_cursor": next_cursor });
+    let body = Page {
+        data,
+        next_cursor: next_cursor.as_deref(),
+    };
     let mut response = http_kit::json_response(200, &body, request_id)?;
     response.set_header("cache-control", "private, no-cache");
     if let Some(cursor) = &next_cursor {

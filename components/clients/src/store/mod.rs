@@ -8,10 +8,11 @@ pub mod idempotency;
 pub mod list;
 pub mod writes;
 
-use crm_domain::clients::{ClientDraft, draft_from_json};
+use crm_domain::clients::{ClientDraft, StoredDraft};
 use crm_platform::db::{Backend, Database, DbError, Row};
 pub use crm_platform::db::{opt_text, text};
-use serde_json::{Map, Value as Json};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::Value as Json;
 
 /// The columns every client read selects (JSON columns as text on both databases).
 pub const CLIENT_COLUMNS: &str = "c.id, c.email, c.first_name, c.last_name, c.company, c.phone, \
@@ -49,22 +50,25 @@ impl ClientRecord {
 
     /// Decodes a row selected with [`CLIENT_COLUMNS`].
     pub fn from_row(row: &Row<'_>) -> Result<ClientRecord, DbError> {
-        let mut fields = Map::new();
-        for column in ["first_name", "last_name", "email", "phone", "company"] {
-            fields.insert(column.into(), opt_json_text(row.opt_text(column)?));
-        }
-        fields.insert("status".into(), Json::String(row.text("status")?));
-        fields.insert("tags".into(), parse_json(row, "tags")?);
-        fields.insert("notes".into(), opt_json_text(row.opt_text("notes")?));
-        fields.insert("source".into(), opt_json_text(row.opt_text("source")?));
-        fields.insert("subscribed".into(), Json::Bool(row.bool("subscribed")?));
-        fields.insert("properties".into(), parse_json(row, "properties")?);
-        let draft = draft_from_json(&Json::Object(fields)).map_err(|errors| DbError::Decode {
-            column: errors
-                .first()
-                .map_or_else(|| "client".to_owned(), |e| e.field.clone()),
-            reason: "a stored client does not pass validation".into(),
-        })?;
+        let stored = StoredDraft {
+            first_name: row.opt_text("first_name")?,
+            last_name: row.opt_text("last_name")?,
+            email: row.text("email")?,
+            phone: row.opt_text("phone")?,
+            company: row.opt_text("company")?,
+            status: row.text("status")?,
+            tags: row.text("tags")?,
+            notes: row.opt_text("notes")?,
+            source: row.opt_text("source")?,
+            subscribed: row.bool("subscribed")?,
+            properties: row.text("properties")?,
+        };
+        let draft = stored
+            .into_draft()
+            .map_err(|(column, reason)| DbError::Decode {
+                column: column.to_owned(),
+                reason: format!("a stored client does not decode: {reason}"),
+            })?;
         Ok(ClientRecord {
             id: row.text("id")?,
             draft,
@@ -73,6 +77,33 @@ impl ClientRecord {
             created_by: row.text("created_by")?,
             version: row.i64("version")?,
         })
+    }
+}
+
+/// The representation of [`ClientRecord::to_json`], written without building it: the same
+/// keys in the same (sorted) order, so a response is byte for byte what `to_json` gives.
+impl Serialize for ClientRecord {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let draft = &self.draft;
+        let mut map = serializer.serialize_map(Some(16))?;
+        map.serialize_entry("company", &draft.company)?;
+        map.serialize_entry("created_at", &self.created_at)?;
+        map.serialize_entry("created_by", &self.created_by)?;
+        map.serialize_entry("email", draft.email.as_str())?;
+        map.serialize_entry("first_name", &draft.first_name)?;
+        map.serialize_entry("id", &self.id)?;
+        map.serialize_entry("last_name", &draft.last_name)?;
+        map.serialize_entry("notes", &draft.notes)?;
+        map.serialize_entry("phone", &draft.phone.as_ref().map(|p| p.as_str()))?;
+        map.serialize_entry("properties", draft.properties.as_map())?;
+        map.serialize_entry("source", &draft.source)?;
+        map.serialize_entry("status", draft.status.as_str())?;
+        map.serialize_entry("subscribed", &draft.subscribed)?;
+        let tags: Vec<&str> = draft.tags.iter().map(|t| t.as_str()).collect();
+        map.serialize_entry("tags", &tags)?;
+        map.serialize_entry("updated_at", &self.updated_at)?;
+        map.serialize_entry("version", &self.version)?;
+        map.end()
     }
 }
 
@@ -151,13 +182,36 @@ pub fn find_live_by_emails(
         .collect()
 }
 
-fn opt_json_text(value: Option<String>) -> Json {
-    value.map_or(Json::Null, Json::String)
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crm_domain::clients::draft_from_json;
 
-fn parse_json(row: &Row<'_>, column: &str) -> Result<Json, DbError> {
-    serde_json::from_str(&row.text(column)?).map_err(|e| DbError::Decode {
-        column: column.to_owned(),
-        reason: e.to_string(),
-    })
+    fn record(body: Json) -> ClientRecord {
+        ClientRecord {
+            id: "0190a5e2-7b7c-7cc0-8000-000000000001".into(),
+            draft: draft_from_json(&body).unwrap(),
+            created_at: "2026-11-26T10:00:00.000Z".into(),
+            updated_at: "2026-11-26T11:00:00.000Z".into(),
+            created_by: "user:1".into(),
+            version: 3,
+        }
+    }
+
+    #[test]
+    fn the_serialized_record_is_byte_for_byte_its_json() {
+        let full = serde_json::json!({
+            "first_name": "Zoë", "last_name": "O\"Brien", "email": "zoe@example.com",
+            "phone": "+442071234567", "company": "Acme", "status": "churned",
+            "tags": ["vip", "a-1"], "notes": "line\nbreak", "source": "web",
+            "subscribed": false, "properties": {"plan": "pro", "seats": 5, "x": 1.5, "t": true}
+        });
+        for body in [full, serde_json::json!({"email": "a@b.co"})] {
+            let record = record(body);
+            assert_eq!(
+                serde_json::to_string(&record).unwrap(),
+                record.to_json().to_string()
+            );
+        }
+    }
 }

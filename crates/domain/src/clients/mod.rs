@@ -9,4 +9,4 @@ pub mod search;
 
 pub use input::{draft_from_json, merge_patch};
 pub use list::{ListQuery, PageQuery, Position, QueryError, Sort};
-pub use model::{ClientDraft, Phone, Properties, Status, Tag};
+pub use model::{ClientDraft, Phone, Properties, Status, StoredDraft, Tag};
