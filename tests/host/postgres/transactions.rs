@@ -60,3 +60,40 @@ async fn a_transaction_left_open_by_a_trap_is_rolled_back_before_the_connection_
         .get(0);
     assert_eq!(open, 0, "a pooled connection is still idle in transaction");
 }
+
+#[tokio::test]
+async fn a_chained_commit_left_open_by_a_trap_is_rolled_back_too() {
+    let Some(db) = PgDatabase::create().await else {
+        return;
+    };
+    let app = fixtures()
+        .postgres_grant(&db.url)
+        .pg_pool(1, Duration::from_secs(5))
+        .start()
+        .await;
+    pg(&app, "/probe/pg/exec", &db.url, "CREATE TABLE t (n int)").await;
+
+    // The first row is committed; `AND CHAIN` opens the next transaction at once, and
+    // the trap leaves the second row inside it.
+    let statements = [
+        "BEGIN",
+        "INSERT INTO t VALUES (1)",
+        "COMMIT AND CHAIN",
+        "INSERT INTO t VALUES (2)",
+    ];
+    let trapped = execute_then_trap(&app, &db.url, &statements).await;
+    let seen = pg(
+        &app,
+        "/probe/pg/query",
+        &db.url,
+        "SELECT count(*)::int4 AS n FROM t",
+    )
+    .await;
+
+    assert_eq!(trapped, 500, "the guest trapped");
+    assert_eq!(
+        seen["rows"],
+        json!([[{ "type": "int32", "value": 1 }]]),
+        "the next request saw the chained transaction's uncommitted row: {seen}"
+    );
+}

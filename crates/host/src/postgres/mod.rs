@@ -25,7 +25,7 @@ use wasmtime::component::Resource;
 /// An open connection, as the guest's `connection` resource: a pooled client
 /// held until the guest drops the handle (or the request ends).
 pub struct PgConnection {
-    client: Arc<deadpool_postgres::Object>,
+    client: Arc<pool::Object>,
     /// Where it goes, without any password, for logs.
     label: String,
 }
@@ -68,7 +68,7 @@ impl RequestState {
     fn pg_connection(
         &self,
         handle: &Resource<PgConnection>,
-    ) -> wasmtime::Result<(Arc<deadpool_postgres::Object>, String)> {
+    ) -> wasmtime::Result<(Arc<pool::Object>, String)> {
         let connection = self.table.get(handle)?;
         Ok((connection.client.clone(), connection.label.clone()))
     }
@@ -106,7 +106,9 @@ impl pg::HostConnection for RequestState {
         params: Vec<pg::ParameterValue>,
     ) -> PgResult<pg::RowSet> {
         let (client, label) = self.pg_connection(&this)?;
+        let effect = client.statement_starting(&statement);
         let result = statements::query(&client, &statement, params).await;
+        client.statement_finished(effect, result.is_ok());
         self.log_pg_failure(&client, &label, &result);
         Ok(result)
     }
@@ -118,7 +120,9 @@ impl pg::HostConnection for RequestState {
         params: Vec<pg::ParameterValue>,
     ) -> PgResult<u64> {
         let (client, label) = self.pg_connection(&this)?;
+        let effect = client.statement_starting(&statement);
         let result = statements::execute(&client, &statement, params).await;
+        client.statement_finished(effect, result.is_ok());
         self.log_pg_failure(&client, &label, &result);
         Ok(result)
     }

@@ -1,16 +1,24 @@
 //! One deadpool connection pool per distinct PostgreSQL address, shared by the
 //! whole application: at most [`MAX_POOLS`] of them (least recently used evicted),
-//! a bounded wait for a free connection, TLS as Spin chooses it, connections rolled
-//! back before reuse, and gauges for metrics.
+//! a bounded wait for a free connection, TLS as Spin chooses it, connections reset as
+//! Spin resets them (and rolled back first when a guest may have left a transaction
+//! open), and gauges for metrics.
 
 use crate::postgres::lru::LruMap;
 use crate::postgres::{label, tls};
-use deadpool_postgres::{
-    Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime, TimeoutType,
-};
+use deadpool::managed::{self, Metrics, RecycleError, RecycleResult};
+use deadpool_postgres::{ClientWrapper, Manager, ManagerConfig, RecyclingMethod, Runtime};
 use std::collections::HashMap;
+use std::ops::Deref;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+
+/// The pool of one address, lending [`Object`]s.
+pub type Pool = managed::Pool<TrackedManager>;
+/// A pooled connection lent to a guest.
+pub type Object = managed::Object<TrackedManager>;
+type PoolError = managed::PoolError<tokio_postgres::Error>;
 
 /// How long opening one new server connection may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -105,14 +113,14 @@ impl PgPools {
 
     fn build(&self, config: tokio_postgres::Config) -> Result<Pool, String> {
         let manager_config = ManagerConfig {
-            recycling_method: recycling_method(),
+            recycling_method: RecyclingMethod::Clean,
         };
         let manager = if tls::offers_tls(&config) {
             Manager::from_config(config, tls::connector()?, manager_config)
         } else {
             Manager::from_config(config, tokio_postgres::NoTls, manager_config)
         };
-        Pool::builder(manager)
+        Pool::builder(TrackedManager(manager))
             .max_size(self.settings.max_size.max(1))
             .wait_timeout(Some(self.settings.wait))
             .create_timeout(Some(CONNECT_TIMEOUT))
@@ -126,7 +134,7 @@ impl PgPools {
 
     fn describe(&self, error: PoolError) -> String {
         match error {
-            PoolError::Timeout(TimeoutType::Wait) => format!(
+            PoolError::Timeout(managed::TimeoutType::Wait) => format!(
                 "pool exhausted: waited {} ms for one of {} connections",
                 self.settings.wait.as_millis(),
                 self.settings.max_size
@@ -170,20 +178,170 @@ impl PgPools {
     }
 }
 
-/// Run on a pooled connection before it is lent again: `ROLLBACK`, then the reset of
-/// deadpool's `Clean` method (cursors, session settings, listeners, advisory locks,
-/// temporary tables, sequences).
+/// deadpool-postgres' manager, with a flag on every connection telling whether a guest
+/// may have left a transaction open on it ([`TrackedClient::statement_starting`]).
 ///
-/// crm-host is deliberately safer than Spin here. Spin uses `Clean` alone, whose
-/// statements are legal inside a transaction block, so a connection returned while a
-/// transaction is open (a guest that trapped between `BEGIN` and `COMMIT`) is lent to
-/// the next request still inside that transaction, which then sees, and may commit,
-/// the other request's uncommitted work. `ROLLBACK` ends any such transaction (an
-/// aborted one too, so the connection is kept rather than discarded); outside one it
-/// is only a warning (`there is no transaction in progress`).
-fn recycling_method() -> RecyclingMethod {
-    let clean = RecyclingMethod::Clean.query().unwrap_or_default();
-    RecyclingMethod::Custom(format!("ROLLBACK; {clean}"))
+/// Before a connection is lent again it gets deadpool's `Clean` reset (cursors, session
+/// settings, listeners, advisory locks, temporary tables, sequences), as on Spin. When
+/// the flag is set it gets a `ROLLBACK` first: crm-host is deliberately safer than Spin
+/// here. `Clean`'s statements are legal inside a transaction block, so on Spin a
+/// connection returned while a transaction is open (a guest that trapped between `BEGIN`
+/// and `COMMIT`) is lent to the next request still inside that transaction, which then
+/// sees, and may commit, the other request's uncommitted work. The `ROLLBACK` is not run
+/// on every connection: outside a transaction it is a server WARNING (`there is no
+/// transaction in progress`), written to the server's log on every request and costing
+/// about as much as the reset itself.
+pub struct TrackedManager(Manager);
+
+/// A pooled client and whether a transaction may be open on it.
+pub struct TrackedClient {
+    client: ClientWrapper,
+    in_transaction: AtomicBool,
+}
+
+impl TrackedClient {
+    /// Called before the guest's `statement` runs: one that may open a transaction sets
+    /// the flag now, so that a statement cut short (its guest stopped at the deadline)
+    /// still counts. Returns the statement's effect for [`Self::statement_finished`].
+    pub fn statement_starting(&self, statement: &str) -> TransactionEffect {
+        let effect = transaction_effect(statement);
+        if effect == TransactionEffect::Opens {
+            self.in_transaction.store(true, Ordering::Relaxed);
+        }
+        effect
+    }
+
+    /// Called when the statement has run: only one that ends a transaction and that the
+    /// server accepted clears the flag.
+    pub fn statement_finished(&self, effect: TransactionEffect, succeeded: bool) {
+        if effect == TransactionEffect::Ends && succeeded {
+            self.in_transaction.store(false, Ordering::Relaxed);
+        }
+    }
+}
+
+impl Deref for TrackedClient {
+    type Target = ClientWrapper;
+
+    fn deref(&self) -> &ClientWrapper {
+        &self.client
+    }
+}
+
+impl managed::Manager for TrackedManager {
+    type Type = TrackedClient;
+    type Error = tokio_postgres::Error;
+
+    async fn create(&self) -> Result<TrackedClient, tokio_postgres::Error> {
+        Ok(TrackedClient {
+            client: self.0.create().await?,
+            in_transaction: AtomicBool::new(false),
+        })
+    }
+
+    async fn recycle(
+        &self,
+        tracked: &mut TrackedClient,
+        metrics: &Metrics,
+    ) -> RecycleResult<tokio_postgres::Error> {
+        if tracked.in_transaction.load(Ordering::Relaxed) {
+            tracked
+                .client
+                .batch_execute("ROLLBACK")
+                .await
+                .map_err(RecycleError::Backend)?;
+            tracked.in_transaction.store(false, Ordering::Relaxed);
+        }
+        self.0.recycle(&mut tracked.client, metrics).await
+    }
+
+    fn detach(&self, tracked: &mut TrackedClient) {
+        self.0.detach(&mut tracked.client)
+    }
+}
+
+/// What one statement does to a session's transaction state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransactionEffect {
+    /// `BEGIN`, `START TRANSACTION`, `COMMIT AND CHAIN`, …
+    Opens,
+    /// `COMMIT`, `END`, `ROLLBACK`, `ABORT`, `PREPARE TRANSACTION`.
+    Ends,
+    /// Everything else (savepoints included).
+    None,
+}
+
+/// Classifies a statement by its leading keywords. A guest statement is always a
+/// single statement (the extended query protocol allows no more), so its first keyword
+/// decides; leading comments are skipped. `ROLLBACK TO [SAVEPOINT]` and `RELEASE` keep
+/// the transaction; `… AND CHAIN` starts the next one at once; `COMMIT PREPARED` and
+/// `ROLLBACK PREPARED` run outside any transaction.
+pub fn transaction_effect(statement: &str) -> TransactionEffect {
+    let words: Vec<String> = keywords(statement).take(8).collect();
+    let word = |i: usize| words.get(i).map(String::as_str).unwrap_or_default();
+    let chained = words
+        .windows(2)
+        .any(|pair| pair[0] == "AND" && pair[1] == "CHAIN");
+    match word(0) {
+        "BEGIN" | "START" => TransactionEffect::Opens,
+        "COMMIT" | "END" | "ROLLBACK" | "ABORT" => {
+            if word(1) == "PREPARED" || words.iter().any(|w| w == "TO") {
+                TransactionEffect::None
+            } else if chained {
+                TransactionEffect::Opens
+            } else {
+                TransactionEffect::Ends
+            }
+        }
+        "PREPARE" if word(1) == "TRANSACTION" => TransactionEffect::Ends,
+        _ => TransactionEffect::None,
+    }
+}
+
+/// The statement's words, upper-cased, skipping whitespace, `--` and `/* */` comments
+/// (nested, as PostgreSQL allows) and punctuation; a quote ends the scan (keywords that
+/// matter here come before any literal).
+fn keywords(statement: &str) -> impl Iterator<Item = String> + '_ {
+    let bytes = statement.as_bytes();
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        loop {
+            let rest = &bytes[at..];
+            if rest.is_empty() || matches!(rest[0], b'\'' | b'"' | b'$') {
+                return None;
+            }
+            if rest.starts_with(b"--") {
+                at += rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
+            } else if rest.starts_with(b"/*") {
+                let mut depth = 0usize;
+                let mut i = 0;
+                while i < rest.len() {
+                    if rest[i..].starts_with(b"/*") {
+                        depth += 1;
+                        i += 2;
+                    } else if rest[i..].starts_with(b"*/") {
+                        depth -= 1;
+                        i += 2;
+                        if depth == 0 {
+                            break;
+                        }
+                    } else {
+                        i += 1;
+                    }
+                }
+                at += i;
+            } else if rest[0].is_ascii_alphabetic() || rest[0] == b'_' {
+                let len = rest
+                    .iter()
+                    .position(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
+                    .unwrap_or(rest.len());
+                at += len;
+                return Some(String::from_utf8_lossy(&rest[..len]).to_ascii_uppercase());
+            } else {
+                at += 1;
+            }
+        }
+    })
 }
 
 #[cfg(test)]
@@ -191,13 +349,35 @@ mod tests {
     use super::*;
 
     #[test]
-    fn recycling_rolls_back_before_the_clean_reset() {
-        let RecyclingMethod::Custom(sql) = recycling_method() else {
-            panic!("a custom recycling query");
-        };
-
-        assert!(sql.starts_with("ROLLBACK; CLOSE ALL;"), "{sql}");
-        assert!(sql.ends_with("DISCARD SEQUENCES;"), "{sql}");
+    fn statements_are_classified_by_their_effect_on_the_transaction() {
+        use TransactionEffect::{Ends, None, Opens};
+        let cases = [
+            ("BEGIN", Opens),
+            ("  begin isolation level serializable;", Opens),
+            ("START TRANSACTION READ ONLY", Opens),
+            ("-- note\n/* a /* nested */ comment */ Begin", Opens),
+            ("COMMIT", Ends),
+            ("commit work", Ends),
+            ("END", Ends),
+            ("ROLLBACK", Ends),
+            ("abort transaction", Ends),
+            ("PREPARE TRANSACTION 'x'", Ends),
+            ("COMMIT AND CHAIN", Opens),
+            ("ROLLBACK AND NO CHAIN", Ends),
+            ("ROLLBACK TO SAVEPOINT s", None),
+            ("rollback work to s", None),
+            ("COMMIT PREPARED 'x'", None),
+            ("SAVEPOINT s", None),
+            ("RELEASE SAVEPOINT s", None),
+            ("PREPARE q AS SELECT 1", None),
+            ("SELECT 'BEGIN'", None),
+            ("WITH x AS (SELECT 1) SELECT * FROM x", None),
+            ("", None),
+            ("/* unterminated", None),
+        ];
+        for (statement, effect) in cases {
+            assert_eq!(transaction_effect(statement), effect, "{statement:?}");
+        }
     }
 
     #[test]
