@@ -73,3 +73,44 @@ async fn a_reused_connection_carries_no_transaction_or_pragma_of_the_guest_befor
     let pragma = exec("PRAGMA foreign_keys").await;
     assert_eq!(pragma["rows"], json!([[1]]), "{pragma}");
 }
+
+/// crm-host runs short reads on the request's own thread and stops them after a 2 ms
+/// budget to run them again on the blocking pool (crates/host/src/sqlite.rs
+/// `try_inline_read`): a read far over the budget still answers whole and exactly once,
+/// and nothing of the stopped attempt shows.
+#[tokio::test]
+async fn a_read_over_the_inline_budget_still_answers_whole() {
+    let app = fixtures().start().await;
+    let rows = 200_000;
+    let result = app
+        .post_json(
+            "/probe/sqlite/exec?db=default",
+            &format!(
+                "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < {rows}) \
+                 SELECT x FROM c"
+            ),
+        )
+        .await;
+    let got = result["rows"].as_array().expect("rows");
+    assert_eq!(
+        got.len(),
+        rows,
+        "{}",
+        result.get("error").unwrap_or(&json!(null))
+    );
+    assert_eq!(got[0], json!([1]));
+    assert_eq!(got[rows - 1], json!([rows]));
+    // The connection is usable afterwards, writes included.
+    app.post_json(
+        "/probe/sqlite/exec?db=default",
+        "CREATE TABLE after_long (x)",
+    )
+    .await;
+    let count = app
+        .post_json(
+            "/probe/sqlite/exec?db=default",
+            "SELECT count(*) FROM after_long",
+        )
+        .await;
+    assert_eq!(count["rows"], json!([[0]]), "{count}");
+}

