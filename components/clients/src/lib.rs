@@ -41,8 +41,10 @@ mod wasi_export {
 /// `serve_async` (request id, problems, access log) and sends the response whole.
 async fn handle_clients(incoming: IncomingRequest, response_out: ResponseOutparam) {
     let path = incoming.path_with_query().unwrap_or_default();
-    let path = path.split('?').next().unwrap_or_default().to_owned();
-    let template = match_path(&path).map(|(template, _)| template);
+    let path = path.split('?').next().unwrap_or_default();
+    // The route is matched once, here; `route` gets the template and the `{id}`.
+    let matched = match_path(path).map(|(template, id)| (template, id.map(str::to_owned)));
+    let template = matched.as_ref().map(|(template, _)| *template);
     if matches!(incoming.method(), Method::Get) && template == Some("/api/clients/export") {
         export::stream(incoming, response_out).await;
         return;
@@ -55,7 +57,7 @@ async fn handle_clients(incoming: IncomingRequest, response_out: ResponseOutpara
     let (request, read) = body::read(incoming, limit).await;
     let response =
         http_kit::serve_async(COMPONENT, request, async |request, request_id| match read {
-            ReadBody::Complete => route(request, request_id).await,
+            ReadBody::Complete => route(request, request_id, matched).await,
             ReadBody::TooLarge => Err(ApiError::ContentTooLarge {
                 limit_bytes: limit as u64,
             }),
@@ -103,11 +105,16 @@ pub fn not_found(id: &str) -> ApiError {
     ApiError::NotFound(format!("No client has the id {id}."))
 }
 
-/// Finds the route, verifies the caller and its role, then hands over to the handler.
-async fn route(request: &Request, request_id: &RequestId) -> Result<Response, ApiError> {
-    let path = request.path();
-    let (template, path_id) =
-        match_path(path).ok_or_else(|| ApiError::NotFound(format!("No route matches {path}.")))?;
+/// Verifies the caller and its role for the matched route (`template` and the path's
+/// `{id}`), then hands over to the handler.
+async fn route(
+    request: &Request,
+    request_id: &RequestId,
+    matched: Option<(&'static str, Option<String>)>,
+) -> Result<Response, ApiError> {
+    let (template, path_id) = matched
+        .ok_or_else(|| ApiError::NotFound(format!("No route matches {}.", request.path())))?;
+    let path_id = path_id.as_deref();
     let method = request.method().to_string();
     let role = required_role(&method, template).ok_or_else(|| ApiError::MethodNotAllowed {
         method: method.clone(),
