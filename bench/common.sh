@@ -19,6 +19,11 @@ NATIVE_BIN=$TARGET_DIR/release/native-hello
 WASMTIME_BIN=${WASMTIME:-$CACHE/bin/wasmtime}
 HOST=127.0.0.1
 
+# Servers run as in production, without backtrace capture: an inherited RUST_BACKTRACE=1
+# (set on this development VM) makes wasmtime capture a backtrace on every request when it
+# disposes of the guest's fiber (std::backtrace::Backtrace::capture), a cost no deployment pays.
+unset RUST_BACKTRACE RUST_LIB_BACKTRACE
+
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/crm-bench.XXXXXX")
 SERVER_PID=
 
