@@ -4,36 +4,29 @@
 
 use super::pg;
 use crm_tests::backends::{PgDatabase, url_encode};
-use crm_tests::{TestApp, fixtures};
+use crm_tests::fixtures;
 use serde_json::json;
 use std::time::Duration;
 
-/// `/probe/pg/trap`: run `statements` on one connection, then trap; returns the status.
-async fn execute_then_trap(app: &TestApp, addr: &str, statements: &[&str]) -> u16 {
-    let response = app
-        .client
-        .post(app.url(&format!("/probe/pg/trap?addr={}", url_encode(addr))))
-        .body(json!(statements).to_string())
-        .send()
-        .await
-        .expect("request failed");
-    response.status().as_u16()
-}
-
-#[tokio::test]
-async fn a_transaction_left_open_by_a_trap_is_rolled_back_before_the_connection_is_reused() {
-    let Some(db) = PgDatabase::create().await else {
-        return;
-    };
-    // One connection, so the next request gets the very one the trap gave back.
+/// On a pool of one connection (so the next request gets the very one the trap gave
+/// back): creates `t (n int)`, runs `statements` on one connection and traps, then
+/// counts the rows of `t` the next request sees. Returns the trap's status and the count.
+async fn rows_seen_after_a_trap(db: &PgDatabase, statements: &[&str]) -> (u16, serde_json::Value) {
     let app = fixtures()
         .postgres_grant(&db.url)
         .pg_pool(1, Duration::from_secs(5))
         .start()
         .await;
     pg(&app, "/probe/pg/exec", &db.url, "CREATE TABLE t (n int)").await;
-
-    let trapped = execute_then_trap(&app, &db.url, &["BEGIN", "INSERT INTO t VALUES (1)"]).await;
+    let trapped = app
+        .client
+        .post(app.url(&format!("/probe/pg/trap?addr={}", url_encode(&db.url))))
+        .body(json!(statements).to_string())
+        .send()
+        .await
+        .expect("request failed")
+        .status()
+        .as_u16();
     let seen = pg(
         &app,
         "/probe/pg/query",
@@ -41,6 +34,15 @@ async fn a_transaction_left_open_by_a_trap_is_rolled_back_before_the_connection_
         "SELECT count(*)::int4 AS n FROM t",
     )
     .await;
+    (trapped, seen)
+}
+
+#[tokio::test]
+async fn a_transaction_left_open_by_a_trap_is_rolled_back_before_the_connection_is_reused() {
+    let Some(db) = PgDatabase::create().await else {
+        return;
+    };
+    let (trapped, seen) = rows_seen_after_a_trap(&db, &["BEGIN", "INSERT INTO t VALUES (1)"]).await;
 
     assert_eq!(trapped, 500, "the guest trapped");
     assert_eq!(
@@ -66,13 +68,6 @@ async fn a_chained_commit_left_open_by_a_trap_is_rolled_back_too() {
     let Some(db) = PgDatabase::create().await else {
         return;
     };
-    let app = fixtures()
-        .postgres_grant(&db.url)
-        .pg_pool(1, Duration::from_secs(5))
-        .start()
-        .await;
-    pg(&app, "/probe/pg/exec", &db.url, "CREATE TABLE t (n int)").await;
-
     // The first row is committed; `AND CHAIN` opens the next transaction at once, and
     // the trap leaves the second row inside it.
     let statements = [
@@ -81,14 +76,7 @@ async fn a_chained_commit_left_open_by_a_trap_is_rolled_back_too() {
         "COMMIT AND CHAIN",
         "INSERT INTO t VALUES (2)",
     ];
-    let trapped = execute_then_trap(&app, &db.url, &statements).await;
-    let seen = pg(
-        &app,
-        "/probe/pg/query",
-        &db.url,
-        "SELECT count(*)::int4 AS n FROM t",
-    )
-    .await;
+    let (trapped, seen) = rows_seen_after_a_trap(&db, &statements).await;
 
     assert_eq!(trapped, 500, "the guest trapped");
     assert_eq!(
