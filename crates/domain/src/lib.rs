@@ -5,6 +5,7 @@ pub mod auth;
 pub mod clients;
 pub mod health;
 pub mod log;
+pub mod loops;
 pub mod migrations;
 pub mod problem;
 pub mod request_id;
