@@ -64,6 +64,13 @@ const SELECT: &str = "SELECT value FROM spin_key_value WHERE store = ?1 AND key 
 const UPSERT: &str = "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3)
     ON CONFLICT (store, key) DO UPDATE SET value = excluded.value";
 
+/// The value of `key` in `store`, if any.
+fn select(conn: &Connection, store: &str, key: &str) -> rusqlite::Result<Option<Vec<u8>>> {
+    conn.prepare_cached(SELECT)?
+        .query_row(params![store, key], |r| r.get(0))
+        .optional()
+}
+
 /// Spin's counter format on this store: an 8-byte little-endian i64 (absent = 0).
 fn parse_counter(value: Option<Vec<u8>>) -> Result<i64, usize> {
     match value {
@@ -77,23 +84,13 @@ fn parse_counter(value: Option<Vec<u8>>) -> Result<i64, usize> {
 #[async_trait::async_trait]
 impl KeyValueStore for SqliteKeyValue {
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, String> {
-        let inline = crate::sqlite::try_inline_read(&self.conn, |c| {
-            Some(
-                c.prepare_cached(SELECT)
-                    .and_then(|mut stmt| stmt.query_row(params![&*self.store, key], |r| r.get(0)))
-                    .optional(),
-            )
-        });
+        let inline =
+            crate::sqlite::try_inline_read(&self.conn, |c| Some(select(c, &self.store, key)));
         if let Some(done) = inline {
             return done.map_err(|e| e.to_string());
         }
         let key = key.to_owned();
-        self.run(move |c, s| {
-            c.prepare_cached(SELECT)?
-                .query_row(params![s, key], |r| r.get(0))
-                .optional()
-        })
-        .await
+        self.run(move |c, s| select(c, s, &key)).await
     }
 
     async fn set(&self, key: &str, value: Vec<u8>) -> Result<(), String> {

@@ -277,24 +277,27 @@ pub enum TransactionEffect {
 /// the transaction; `… AND CHAIN` starts the next one at once; `COMMIT PREPARED` and
 /// `ROLLBACK PREPARED` run outside any transaction.
 pub fn transaction_effect(statement: &str) -> TransactionEffect {
-    let words: Vec<String> = keywords(statement).take(8).collect();
-    let word = |i: usize| words.get(i).map(String::as_str).unwrap_or_default();
-    let chained = words
+    let mut words = keywords(statement);
+    // Most statements are decided by their first word alone (this runs on every one).
+    let first = words.next().unwrap_or_default();
+    if !matches!(
+        first.as_str(),
+        "BEGIN" | "START" | "COMMIT" | "END" | "ROLLBACK" | "ABORT" | "PREPARE"
+    ) {
+        return TransactionEffect::None;
+    }
+    let rest: Vec<String> = words.take(7).collect();
+    let second = rest.first().map(String::as_str).unwrap_or_default();
+    let chained = rest
         .windows(2)
         .any(|pair| pair[0] == "AND" && pair[1] == "CHAIN");
-    match word(0) {
+    match first.as_str() {
         "BEGIN" | "START" => TransactionEffect::Opens,
-        "COMMIT" | "END" | "ROLLBACK" | "ABORT" => {
-            if word(1) == "PREPARED" || words.iter().any(|w| w == "TO") {
-                TransactionEffect::None
-            } else if chained {
-                TransactionEffect::Opens
-            } else {
-                TransactionEffect::Ends
-            }
-        }
-        "PREPARE" if word(1) == "TRANSACTION" => TransactionEffect::Ends,
-        _ => TransactionEffect::None,
+        "PREPARE" if second == "TRANSACTION" => TransactionEffect::Ends,
+        "PREPARE" => TransactionEffect::None,
+        _ if second == "PREPARED" || rest.iter().any(|w| w == "TO") => TransactionEffect::None,
+        _ if chained => TransactionEffect::Opens,
+        _ => TransactionEffect::Ends,
     }
 }
 
