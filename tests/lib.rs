@@ -53,7 +53,18 @@ pub fn build_components() -> &'static Result<PathBuf, String> {
                 "--target-dir",
             ])
             .arg(test_target_dir())
-            .args(["-p", "health", "-p", "auth", "-p", "clients", "-p", "docs"])
+            .args([
+                "-p",
+                "health",
+                "-p",
+                "auth",
+                "-p",
+                "clients",
+                "-p",
+                "docs",
+                "-p",
+                "loops-sync",
+            ])
             .args(["-p", "fixture-probe", "-p", "fixture-hello"])
             .output()
             .map_err(|e| format!("failed to run cargo: {e}"))?;

@@ -42,7 +42,7 @@ fn the_app_manifest_grants_only_what_each_component_needs() {
     ids.sort();
     assert_eq!(
         ids,
-        ["auth", "clients", "docs", "health"],
+        ["auth", "clients", "docs", "health", "loops-sync"],
         "a new component needs its grants pinned here"
     );
 
@@ -51,8 +51,12 @@ fn the_app_manifest_grants_only_what_each_component_needs() {
     assert_eq!(strings(health.get("sqlite_databases")), ["default"]);
     assert_eq!(
         strings(health.get("allowed_outbound_hosts")),
-        ["postgres://{{ database_host }}"],
-        "the database host comes from a variable, never a wildcard"
+        [
+            "http://loops-sync.spin.internal",
+            "postgres://{{ database_host }}"
+        ],
+        "the database host comes from a variable, never a wildcard; Loops only through \
+         loops-sync's probe"
     );
     assert_eq!(
         variable_names(&components["health"]),
@@ -71,9 +75,11 @@ fn the_app_manifest_grants_only_what_each_component_needs() {
         strings(clients.get("allowed_outbound_hosts")),
         [
             "http://auth.spin.internal",
+            "http://loops-sync.spin.internal",
             "postgres://{{ database_host }}"
         ],
-        "clients reaches its database and, by service chaining, auth (the kit)"
+        "clients reaches its database and, by service chaining, auth (the kit) and \
+         loops-sync (delivery after a write) — never Loops itself"
     );
     assert_eq!(
         variable_names(&components["clients"]),
@@ -86,6 +92,50 @@ fn the_app_manifest_grants_only_what_each_component_needs() {
             "slow_query_ms"
         ]
     );
+
+    let sync = components["loops-sync"].as_table().unwrap();
+    assert_eq!(strings(sync.get("key_value_stores")), ["default"]);
+    assert_eq!(strings(sync.get("sqlite_databases")), ["default"]);
+    assert_eq!(
+        strings(sync.get("allowed_outbound_hosts")),
+        [
+            "http://auth.spin.internal",
+            "http://clients.spin.internal",
+            "postgres://{{ database_host }}",
+            "{{ loops_base_url }}"
+        ],
+        "loops-sync alone reaches Loops, at the configured base URL only"
+    );
+    assert_eq!(
+        variable_names(&components["loops-sync"]),
+        [
+            "database_url",
+            "jwt_audience",
+            "jwt_issuer",
+            "log_level",
+            "loops_api_key",
+            "loops_base_url",
+            "loops_drain_budget_ms",
+            "loops_drain_token",
+            "loops_inline_budget_ms",
+            "loops_max_attempts",
+            "loops_request_timeout_ms",
+            "loops_requests_per_second",
+            "loops_retry_base_ms",
+            "loops_sync_enabled",
+            "slow_query_ms"
+        ]
+    );
+    for (id, component) in &components {
+        if id != "loops-sync" {
+            assert!(
+                !variable_names(component)
+                    .iter()
+                    .any(|name| name.starts_with("loops_")),
+                "only loops-sync holds the Loops variables, not {id}"
+            );
+        }
+    }
 
     let docs = components["docs"].as_table().unwrap();
     for grant in [

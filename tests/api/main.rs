@@ -4,6 +4,7 @@ mod auth;
 mod clients;
 mod grants_pinned;
 mod health;
+mod loops;
 mod migrations;
 mod openapi;
 mod readiness;

@@ -9,6 +9,7 @@ mod conditional;
 mod export;
 mod handlers;
 mod import;
+mod loops;
 mod store;
 
 use body::ReadBody;
@@ -41,11 +42,24 @@ mod wasi_export {
 /// `serve_async` (request id, problems, access log) and sends the response whole.
 async fn handle_clients(incoming: IncomingRequest, response_out: ResponseOutparam) {
     let path = incoming.path_with_query().unwrap_or_default();
-    let path = path.split('?').next().unwrap_or_default();
+    let path = path.split('?').next().unwrap_or_default().to_owned();
+    let path = path.as_str();
+    let method = incoming.method();
     // The route is matched once, here; `route` gets the template and the `{id}`.
     let matched = match_path(path).map(|(template, id)| (template, id.map(str::to_owned)));
     let template = matched.as_ref().map(|(template, _)| *template);
-    if matches!(incoming.method(), Method::Get) && template == Some("/api/clients/export") {
+    if matches!(method, Method::Post) && path == loops::BACKFILL_PATH {
+        let (request, read) = body::read(incoming, body::MAX_JSON_BYTES).await;
+        let response = http_kit::serve(COMPONENT, request, |request, request_id| match read {
+            ReadBody::Complete => loops::backfill_page(request, request_id),
+            _ => Err(ApiError::BadRequest(
+                "The request body could not be read.".into(),
+            )),
+        });
+        body::send(response_out, response).await;
+        return;
+    }
+    if matches!(method, Method::Get) && template == Some("/api/clients/export") {
         export::stream(incoming, response_out).await;
         return;
     }
@@ -55,6 +69,7 @@ async fn handle_clients(incoming: IncomingRequest, response_out: ResponseOutpara
         body::MAX_JSON_BYTES
     };
     let (request, read) = body::read(incoming, limit).await;
+    let path_id = matched.as_ref().and_then(|(_, id)| id.clone());
     let response =
         http_kit::serve_async(COMPONENT, request, async |request, request_id| match read {
             ReadBody::Complete => route(request, request_id, matched).await,
@@ -66,7 +81,12 @@ async fn handle_clients(incoming: IncomingRequest, response_out: ResponseOutpara
             ))),
         })
         .await;
+    let written = loops::written_clients(&method, template, path_id, &response);
     body::send(response_out, response).await;
+    // After the answer is out: ask loops-sync to deliver what this write enqueued.
+    if let Some(client_ids) = written {
+        loops::deliver(client_ids).await;
+    }
 }
 
 /// A call to a route: the request, its id, the caller, the open database, the `{id}` of

@@ -1,5 +1,6 @@
 //! Dependency checks of the health report: the database (SQLite or PostgreSQL),
-//! its migrations, and the default key-value store.
+//! its migrations, the default key-value store and — in the full report only — Loops,
+//! as `loops-sync` probes it (a check that warns, never fails).
 
 use crm_domain::migrations::pending_migrations;
 use crm_domain::{CheckResult, HealthReport};
@@ -19,8 +20,11 @@ const KV_LABEL: &str = "default";
 /// a component cannot see the runtime config, so the deployment states it.
 const KV_BACKEND_VARIABLE: &str = "key_value_backend";
 
-/// Runs every check, timing each one.
-pub fn run_all(version: &str) -> HealthReport {
+/// `loops-sync`'s private probe of Loops (service chaining).
+const LOOPS_PROBE: &str = "http://loops-sync.spin.internal/private/health";
+
+/// Runs every check, timing each one; the Loops check only `with_loops`.
+pub fn run_all(version: &str, with_loops: bool) -> HealthReport {
     let mut results = BTreeMap::new();
     let stopwatch = Stopwatch::start();
     match Database::open() {
@@ -44,7 +48,49 @@ pub fn run_all(version: &str) -> HealthReport {
         spin_sdk::variables::get(KV_BACKEND_VARIABLE).unwrap_or_else(|_| "spin".into());
     let key_value = timed(|| kv::kv_round_trip(KV_LABEL)).with_detail("backend", kv_backend);
     results.insert("key_value".to_owned(), key_value);
+    if with_loops {
+        results.insert("loops".to_owned(), loops());
+    }
     HealthReport::from_checks(version, results)
+}
+
+/// Loops as `loops-sync` sees it (its probe is cached 60 s there): `pass` when Loops
+/// answers the key, `warn` otherwise — Loops down degrades the report, the API keeps
+/// serving.
+fn loops() -> CheckResult {
+    use spin_sdk::http::{Method, Request, Response};
+    let stopwatch = Stopwatch::start();
+    let request = Request::builder()
+        .method(Method::Get)
+        .uri(LOOPS_PROBE)
+        .header("accept", "application/json")
+        .build();
+    let answer: Result<Response, _> = spin_sdk::http::run(spin_sdk::http::send(request));
+    let elapsed = stopwatch.elapsed_ms();
+    let report = match answer {
+        Ok(response) if *response.status() == 200 => {
+            serde_json::from_slice::<serde_json::Value>(response.body()).ok()
+        }
+        _ => None,
+    };
+    let Some(report) = report else {
+        return CheckResult::warn(elapsed, "loops-sync did not answer its probe")
+            .with_detail("state", "unknown");
+    };
+    let state = report["state"].as_str().unwrap_or("unknown").to_owned();
+    let result = if report["status"] == "pass" {
+        CheckResult::pass(elapsed)
+    } else {
+        let error = report["error"].as_str().unwrap_or("Loops is degraded");
+        CheckResult::warn(elapsed, error)
+    };
+    result
+        .with_detail("state", state)
+        .with_detail("cached", report["cached"].as_bool().unwrap_or(false))
+        .with_detail(
+            "sync_enabled",
+            report["sync_enabled"].as_bool().unwrap_or(true),
+        )
 }
 
 fn ping(db: &Database) -> Result<(), String> {

@@ -1,4 +1,6 @@
-//! Health report: combines timed dependency checks into a pass/fail report.
+//! Health report: combines timed dependency checks into a pass/warn/fail report. A `warn`
+//! check (an optional dependency such as Loops is down) degrades the report but leaves the
+//! instance ready.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -8,6 +10,8 @@ use std::collections::BTreeMap;
 #[serde(rename_all = "lowercase")]
 pub enum CheckStatus {
     Pass,
+    /// Degraded: worth an alert, not a reason to stop taking traffic.
+    Warn,
     Fail,
 }
 
@@ -36,6 +40,16 @@ impl CheckResult {
     pub fn fail(duration_ms: u64, error: impl Into<String>) -> Self {
         Self {
             status: CheckStatus::Fail,
+            duration_ms,
+            error: Some(error.into()),
+            details: BTreeMap::new(),
+        }
+    }
+
+    /// A degraded optional dependency: `error` says why; readiness is unaffected.
+    pub fn warn(duration_ms: u64, error: impl Into<String>) -> Self {
+        Self {
+            status: CheckStatus::Warn,
             duration_ms,
             error: Some(error.into()),
             details: BTreeMap::new(),
@@ -82,13 +96,14 @@ pub struct HealthReport {
 }
 
 impl HealthReport {
-    /// Overall status is `Fail` as soon as one check fails (and `Pass` with no checks).
+    /// Overall status is `Fail` as soon as one check fails, else `Warn` as soon as one
+    /// warns (and `Pass` with no checks).
     pub fn from_checks(version: impl Into<String>, checks: BTreeMap<String, CheckResult>) -> Self {
-        let any_failed = checks
-            .values()
-            .any(|check| check.status == CheckStatus::Fail);
-        let status = if any_failed {
+        let any = |status| checks.values().any(|check| check.status == status);
+        let status = if any(CheckStatus::Fail) {
             CheckStatus::Fail
+        } else if any(CheckStatus::Warn) {
+            CheckStatus::Warn
         } else {
             CheckStatus::Pass
         };
@@ -99,9 +114,9 @@ impl HealthReport {
         }
     }
 
-    /// Whether the instance can take traffic: every check passed.
+    /// Whether the instance can take traffic: no check failed (warnings allowed).
     pub fn is_ready(&self) -> bool {
-        self.status == CheckStatus::Pass
+        self.status != CheckStatus::Fail
     }
 
     pub fn status(&self) -> CheckStatus {
@@ -185,6 +200,28 @@ mod tests {
             assert_eq!(report.status(), CheckStatus::Fail, "{reason}");
             assert!(!report.is_ready(), "{reason}");
         }
+    }
+
+    #[test]
+    fn a_warning_degrades_the_report_but_keeps_it_ready() {
+        let report = HealthReport::from_checks(
+            "1.0.0",
+            checks(vec![
+                ("database", CheckResult::pass(1)),
+                ("loops", CheckResult::warn(2, "Loops is unreachable")),
+            ]),
+        );
+        assert_eq!(report.status(), CheckStatus::Warn);
+        assert!(report.is_ready());
+        let failed = HealthReport::from_checks(
+            "1.0.0",
+            checks(vec![
+                ("database", CheckResult::fail(1, "down")),
+                ("loops", CheckResult::warn(2, "down")),
+            ]),
+        );
+        assert_eq!(failed.status(), CheckStatus::Fail);
+        assert!(!failed.is_ready());
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The rules of the Loops.so sync (`../shared/design/loops-api.md`), without I/O: what a
 //! client's outbox row becomes at Loops, what an answer means, and when a failed attempt
-//! is tried again. (Groundwork for the loops-sync component, issue 9.)
+//! is tried again. (components/loops-sync does the I/O.)
 
 use serde_json::{Map, Value};
 
@@ -176,21 +176,109 @@ pub fn outcome(call: &LoopsCall, status: Option<u16>) -> Outcome {
     }
 }
 
-/// First retry delay (ms) and the cap of the exponential backoff.
+/// Default first retry delay (ms, the `loops_retry_base_ms` variable) and the cap of the
+/// exponential backoff.
 pub const BACKOFF_BASE_MS: u64 = 2_000;
 pub const BACKOFF_CAP_MS: u64 = 3_600_000;
 
 /// The delay before attempt `attempt + 1` after `attempt` failed attempts (1-based):
-/// exponential from [`BACKOFF_BASE_MS`], capped at [`BACKOFF_CAP_MS`], with "equal
-/// jitter" — half fixed, half drawn from `jitter` (a uniform value in [0, 1)), so that
-/// rows failed together do not come back together yet never come back at once.
-pub fn backoff_ms(attempt: u32, jitter: f64) -> u64 {
+/// exponential from `base_ms`, capped at [`BACKOFF_CAP_MS`], with "equal jitter" — half
+/// fixed, half drawn from `jitter` (a uniform value in [0, 1)), so that rows failed
+/// together do not come back together yet never come back at once.
+pub fn backoff_ms(base_ms: u64, attempt: u32, jitter: f64) -> u64 {
     let exponent = attempt.saturating_sub(1).min(32);
-    let full = BACKOFF_BASE_MS
-        .saturating_mul(1u64 << exponent)
-        .min(BACKOFF_CAP_MS);
+    let full = base_ms.saturating_mul(1u64 << exponent).min(BACKOFF_CAP_MS);
     let half = full / 2;
     half + (half as f64 * jitter.clamp(0.0, 1.0)) as u64
+}
+
+/// What becomes of a row after an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// Sent: the row is done.
+    Done,
+    /// Pending again, not before this many milliseconds.
+    RetryIn(u64),
+    /// Refused too often (or unusable): a dead letter, kept until replayed.
+    DeadLetter,
+}
+
+/// The retry policy (variables `loops_max_attempts`, `loops_retry_base_ms`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Refused attempts (4xx other than 404-on-delete, 408 and 429) before a dead letter.
+    pub max_attempts: u32,
+    pub base_ms: u64,
+}
+
+impl RetryPolicy {
+    /// The row's fate after its `attempts`-th attempt (1-based) ended with `outcome`;
+    /// `retry_after_ms` is the answer's `Retry-After` when it had one.
+    pub fn next(
+        &self,
+        outcome: Outcome,
+        attempts: u32,
+        retry_after_ms: Option<u64>,
+        jitter: f64,
+    ) -> Next {
+        let backoff = backoff_ms(self.base_ms, attempts, jitter);
+        match outcome {
+            Outcome::Delivered => Next::Done,
+            // Loops said when: no sooner, and never sooner than the backoff's first step.
+            Outcome::RateLimited => Next::RetryIn(
+                retry_after_ms
+                    .unwrap_or(backoff)
+                    .max(backoff_ms(self.base_ms, 1, 0.0)),
+            ),
+            Outcome::Transient => Next::RetryIn(backoff),
+            Outcome::Refused if attempts >= self.max_attempts.max(1) => Next::DeadLetter,
+            Outcome::Refused => Next::RetryIn(backoff),
+        }
+    }
+}
+
+/// How long every replica holds back from Loops after an answer: a 429 pauses for its
+/// `Retry-After` (else one second); an answer that says no request is left in this window
+/// (`x-ratelimit-remaining: 0`) pauses until the next one (one second, Loops' window).
+pub fn pause_after_ms(
+    outcome: Outcome,
+    retry_after_ms: Option<u64>,
+    ratelimit_remaining: Option<&str>,
+) -> Option<u64> {
+    let exhausted = ratelimit_remaining.is_some_and(|value| value.trim() == "0");
+    match outcome {
+        Outcome::RateLimited => Some(retry_after_ms.unwrap_or(1_000).max(1)),
+        _ if exhausted => Some(retry_after_ms.unwrap_or(1_000).max(1)),
+        _ => None,
+    }
+}
+
+/// A slot of the shared limiter (GCRA with no burst): requests are spaced at least
+/// `interval_ms` apart across every replica. `tat_ms` is the stored theoretical arrival
+/// time (the earliest next slot); the caller may send at the returned `send_at_ms` and
+/// stores `next_tat_ms` (by compare-and-swap). `None` when the slot is more than
+/// `max_wait_ms` away (the caller stops and leaves the rest pending).
+pub fn limiter_slot(
+    tat_ms: Option<u64>,
+    now_ms: u64,
+    interval_ms: u64,
+    max_wait_ms: u64,
+) -> Option<LimiterSlot> {
+    let send_at_ms = tat_ms.unwrap_or(0).max(now_ms);
+    if send_at_ms - now_ms > max_wait_ms {
+        return None;
+    }
+    Some(LimiterSlot {
+        send_at_ms,
+        next_tat_ms: send_at_ms + interval_ms.max(1),
+    })
+}
+
+/// See [`limiter_slot`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LimiterSlot {
+    pub send_at_ms: u64,
+    pub next_tat_ms: u64,
 }
 
 /// A `Retry-After` value in milliseconds from `now_unix_ms`: delay-seconds, or an
@@ -222,6 +310,26 @@ fn http_date_unix_ms(value: &str) -> Option<u64> {
     };
     let text = format!("{year:0>4}-{month:02}-{day:0>2}T{h:0>2}:{m:0>2}:{s:0>2}.000Z");
     crate::timestamp::unix_millis_from_rfc3339(&text)
+}
+
+/// `text` with every e-mail address masked to its first character and domain
+/// (`a***@example.com`), for error texts that may echo one back (logs, admin views).
+pub fn mask_emails(text: &str) -> String {
+    text.split(' ')
+        .map(|word| match word.split_once('@') {
+            Some((local, domain)) if !local.is_empty() && domain.contains('.') => {
+                let start = local
+                    .char_indices()
+                    .rev()
+                    .find(|(_, c)| !(c.is_alphanumeric() || "._%+-".contains(*c)))
+                    .map_or(0, |(i, c)| i + c.len_utf8());
+                let first: String = local[start..].chars().take(1).collect();
+                format!("{}{first}***@{domain}", &local[..start])
+            }
+            _ => word.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]
@@ -337,12 +445,106 @@ mod tests {
 
     #[test]
     fn backoff_doubles_within_its_jitter_and_is_capped() {
-        assert_eq!(backoff_ms(1, 0.0), 1_000);
-        assert_eq!(backoff_ms(1, 0.999_999), 1_999);
-        assert_eq!(backoff_ms(2, 0.0), 2_000);
-        assert_eq!(backoff_ms(3, 1.0), 8_000);
-        assert_eq!(backoff_ms(40, 1.0), BACKOFF_CAP_MS);
-        assert_eq!(backoff_ms(0, 0.0), 1_000);
+        assert_eq!(backoff_ms(BACKOFF_BASE_MS, 1, 0.0), 1_000);
+        assert_eq!(backoff_ms(BACKOFF_BASE_MS, 1, 0.999_999), 1_999);
+        assert_eq!(backoff_ms(BACKOFF_BASE_MS, 2, 0.0), 2_000);
+        assert_eq!(backoff_ms(BACKOFF_BASE_MS, 3, 1.0), 8_000);
+        assert_eq!(backoff_ms(BACKOFF_BASE_MS, 40, 1.0), BACKOFF_CAP_MS);
+        assert_eq!(backoff_ms(BACKOFF_BASE_MS, 0, 0.0), 1_000);
+        assert_eq!(backoff_ms(200, 2, 0.0), 200);
+    }
+
+    #[test]
+    fn the_retry_policy_dead_letters_only_refusals_and_only_after_the_allowed_attempts() {
+        let policy = RetryPolicy {
+            max_attempts: 3,
+            base_ms: 1_000,
+        };
+        assert_eq!(policy.next(Outcome::Delivered, 7, None, 0.5), Next::Done);
+        assert_eq!(
+            policy.next(Outcome::Refused, 1, None, 0.0),
+            Next::RetryIn(500)
+        );
+        assert_eq!(
+            policy.next(Outcome::Refused, 2, None, 0.0),
+            Next::RetryIn(1_000)
+        );
+        assert_eq!(
+            policy.next(Outcome::Refused, 3, None, 0.0),
+            Next::DeadLetter
+        );
+        // Transient failures and rate limits never dead-letter a row.
+        assert_eq!(
+            policy.next(Outcome::Transient, 30, None, 0.0),
+            Next::RetryIn(1_800_000)
+        );
+        assert_eq!(
+            policy.next(Outcome::RateLimited, 9, Some(3_000), 0.0),
+            Next::RetryIn(3_000)
+        );
+        // A Retry-After of 0 still waits the backoff's first step.
+        assert_eq!(
+            policy.next(Outcome::RateLimited, 1, Some(0), 0.0),
+            Next::RetryIn(500)
+        );
+    }
+
+    #[test]
+    fn e_mails_in_error_texts_are_masked() {
+        assert_eq!(
+            mask_emails("Contact zoe.b@example.com already exists"),
+            "Contact z***@example.com already exists"
+        );
+        assert_eq!(mask_emails("email:\"ann@x.io\""), "email:\"a***@x.io\"");
+        assert_eq!(
+            mask_emails("no address here @ all"),
+            "no address here @ all"
+        );
+    }
+
+    #[test]
+    fn pauses_follow_429s_and_an_exhausted_window() {
+        assert_eq!(
+            pause_after_ms(Outcome::RateLimited, Some(2_000), Some("0")),
+            Some(2_000)
+        );
+        assert_eq!(
+            pause_after_ms(Outcome::RateLimited, None, None),
+            Some(1_000)
+        );
+        assert_eq!(
+            pause_after_ms(Outcome::Delivered, None, Some("0")),
+            Some(1_000)
+        );
+        assert_eq!(pause_after_ms(Outcome::Delivered, None, Some("3")), None);
+        assert_eq!(pause_after_ms(Outcome::Transient, None, None), None);
+    }
+
+    #[test]
+    fn limiter_slots_are_spaced_by_the_interval_and_bounded_by_the_wait() {
+        let first = limiter_slot(None, 10_000, 125, 1_000).expect("a slot");
+        assert_eq!(
+            first,
+            LimiterSlot {
+                send_at_ms: 10_000,
+                next_tat_ms: 10_125
+            }
+        );
+        let second = limiter_slot(Some(first.next_tat_ms), 10_001, 125, 1_000).expect("a slot");
+        assert_eq!(second.send_at_ms, 10_125);
+        // An old arrival time does not bank a burst.
+        let later = limiter_slot(Some(10_125), 50_000, 125, 1_000).expect("a slot");
+        assert_eq!(later.send_at_ms, 50_000);
+        assert_eq!(limiter_slot(Some(12_000), 10_000, 125, 1_000), None);
+        // Eight slots in any second at 125 ms: the ninth starts a full second after the first.
+        let mut tat = None;
+        let mut sends = Vec::new();
+        for _ in 0..9 {
+            let slot = limiter_slot(tat, 0, 125, 5_000).expect("a slot");
+            sends.push(slot.send_at_ms);
+            tat = Some(slot.next_tat_ms);
+        }
+        assert_eq!(sends[8] - sends[0], 1_000);
     }
 
     #[test]

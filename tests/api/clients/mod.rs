@@ -8,5 +8,5 @@ mod history;
 mod import_export;
 mod outbox;
 mod pagination;
-mod support;
+pub mod support;
 mod validation;

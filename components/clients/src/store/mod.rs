@@ -3,6 +3,7 @@
 //! through [`writes`], which keeps `clients`, `client_tags`, `client_search_terms`, the
 //! Loops outbox and the audit trail in one transaction.
 
+pub mod backfill;
 pub mod history;
 pub mod idempotency;
 pub mod list;

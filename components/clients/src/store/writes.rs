@@ -103,7 +103,7 @@ pub fn insert_all(
             (record.id.as_str(), "create", payload)
         })
         .collect();
-    enqueue_all(db, actor, &changes)?;
+    enqueue_all(db, actor.now, None, &changes)?;
     let ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
     let fields: Vec<&str> = crm_domain::clients::model::WRITABLE_FIELDS.to_vec();
     audit_all(db, actor, &ids, action, &fields)?;
@@ -336,17 +336,24 @@ fn enqueue(
     operation: &str,
     payload: &Json,
 ) -> Result<(), DbError> {
-    enqueue_all(db, actor, &[(client_id, operation, payload.clone())])
+    enqueue_all(
+        db,
+        actor.now,
+        None,
+        &[(client_id, operation, payload.clone())],
+    )
 }
 
-/// The outbox rows of these changes `(client id, operation, payload)`, one statement.
-fn enqueue_all(
+/// The outbox rows of these changes `(client id, operation, payload)`, one statement;
+/// `job` names the backfill job that enqueues them, if one does.
+pub fn enqueue_all(
     db: &Database,
-    actor: &Actor<'_>,
+    now: &str,
+    job: Option<&str>,
     changes: &[(&str, &str, Json)],
 ) -> Result<(), DbError> {
-    // $1 the instant.
-    let mut rows = Rows::new(vec![text(actor.now)]);
+    // $1 the instant, $2 the job.
+    let mut rows = Rows::new(vec![text(now), opt_text(job)]);
     for (client_id, operation, payload) in changes {
         let values = vec![
             rows.bind(text(&uuid::Uuid::now_v7().to_string())),
@@ -359,13 +366,14 @@ fn enqueue_all(
             rows.bind(text(&uuid::Uuid::new_v4().to_string())),
             "$1".to_owned(),
             "$1".to_owned(),
+            "$2".to_owned(),
         ];
         rows.push(values);
     }
     rows.insert(
         db,
         "loops_outbox (id, client_id, operation, payload, status, attempts, \
-         next_attempt_at, idempotency_key, created_at, updated_at)",
+         next_attempt_at, idempotency_key, created_at, updated_at, job_id)",
     )
 }
 

@@ -1,0 +1,169 @@
+//! State every replica shares through `wasi:keyvalue` store `default` (rule 6: the same
+//! code on Spin's SQLite-backed store and on Redis): the request limiter (GCRA by
+//! compare-and-swap), the pause after a 429, the telemetry counters (atomic increments)
+//! and the cached Loops health probe.
+
+use crate::config::Config;
+use crm_domain::loops::limiter_slot;
+use crm_platform::clock::unix_millis_now;
+use crm_platform::kv::kv_error_name;
+use sha2::{Digest, Sha256};
+use spin_sdk::wit::wasi::keyvalue::atomics::{self, Cas, CasError};
+use spin_sdk::wit::wasi::keyvalue::store::{self, Bucket};
+
+const STORE: &str = "default";
+/// Compare-and-swap rounds before giving up (each lost round means another replica won).
+const MAX_CAS_ROUNDS: u32 = 64;
+/// Upper bounds (ms) of the attempt duration histogram (`+Inf` is the `count` counter).
+pub const DURATION_BUCKETS_MS: [u64; 8] = [10, 25, 50, 100, 250, 500, 1_000, 5_000];
+
+/// The shared store, with the key prefix of one Loops team: `loops:<team>:` where
+/// `<team>` is a hash of the base URL and API key (never the key itself). Loops limits
+/// per team, so every replica — and only those — talking to that team share the limiter,
+/// the pause and the cached probe.
+pub struct Shared {
+    bucket: Bucket,
+    team: String,
+}
+
+/// A stored number: decimal text as this component writes it, or the 8-byte counter a
+/// SQLite-backed store's `increment` creates (Redis keeps increments as decimal text).
+fn number(bytes: &[u8]) -> u64 {
+    if !bytes.is_empty() && bytes.iter().all(u8::is_ascii_digit) {
+        return std::str::from_utf8(bytes)
+            .ok()
+            .and_then(|text| text.parse().ok())
+            .unwrap_or(0);
+    }
+    match <[u8; 8]>::try_from(bytes) {
+        Ok(raw) => i64::from_le_bytes(raw).max(0) as u64,
+        Err(_) => 0,
+    }
+}
+
+impl Shared {
+    pub fn open(config: &Config) -> Result<Shared, String> {
+        let digest = Sha256::digest(format!("{}\n{}", config.base_url, config.api_key));
+        let team: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+        store::open(STORE)
+            .map(|bucket| Shared { bucket, team })
+            .map_err(|e| format!("key-value store unavailable: {}", kv_error_name(&e)))
+    }
+
+    fn key(&self, name: &str) -> String {
+        format!("loops:{}:{name}", self.team)
+    }
+
+    /// Sets `key` to `f(current)` by compare-and-swap; returns what was stored. A key
+    /// that does not exist yet is created by an atomic `increment` first, because a swap
+    /// on an absent key is a plain write on Spin's SQLite store (not atomic).
+    fn update(
+        &self,
+        key: &str,
+        mut f: impl FnMut(u64) -> Option<u64>,
+    ) -> Result<Option<u64>, String> {
+        let failed = |e: &store::Error| format!("key-value store failed: {}", kv_error_name(e));
+        for _ in 0..MAX_CAS_ROUNDS {
+            if self.bucket.exists(key).map_err(|e| failed(&e))? {
+                let cas = Cas::new(&self.bucket, key).map_err(|e| failed(&e))?;
+                let current = cas.current().map_err(|e| failed(&e))?;
+                let Some(next) = f(current.as_deref().map(number).unwrap_or(0)) else {
+                    return Ok(None);
+                };
+                match atomics::swap(cas, next.to_string().as_bytes()) {
+                    Ok(()) => return Ok(Some(next)),
+                    Err(CasError::CasFailed(_)) => continue,
+                    Err(CasError::StoreError(e)) => return Err(failed(&e)),
+                }
+            }
+            // Creates the key as 0 once; a concurrent creator's value is kept.
+            let _ = atomics::increment(&self.bucket, key, 0);
+        }
+        Err("key-value compare-and-swap kept losing".into())
+    }
+
+    /// Reserves the next request slot; `Some(ms to wait)` (0: send now), `None` when the
+    /// slot is more than `max_wait_ms` away.
+    pub fn reserve_slot(&self, interval_ms: u64, max_wait_ms: u64) -> Result<Option<u64>, String> {
+        let mut wait = None;
+        let now = unix_millis_now();
+        let stored = self.update(&self.key("limiter_tat"), |tat| {
+            let slot = limiter_slot(Some(tat), now, interval_ms, max_wait_ms)?;
+            wait = Some(slot.send_at_ms - now);
+            Some(slot.next_tat_ms)
+        })?;
+        Ok(stored.and(wait))
+    }
+
+    /// Milliseconds until the pause after a 429 ends (0: not paused).
+    pub fn paused_for_ms(&self) -> Result<u64, String> {
+        let stored = self
+            .bucket
+            .get(&self.key("pause_until"))
+            .map_err(|e| format!("key-value store failed: {}", kv_error_name(&e)))?;
+        Ok(stored
+            .map(|bytes| number(&bytes))
+            .unwrap_or(0)
+            .saturating_sub(unix_millis_now()))
+    }
+
+    /// Holds every replica back for `ms` (never shortening a longer pause).
+    pub fn pause(&self, ms: u64) -> Result<(), String> {
+        let until = unix_millis_now() + ms;
+        self.update(&self.key("pause_until"), |current| {
+            (until > current).then_some(until)
+        })?;
+        Ok(())
+    }
+
+    /// Adds one to counter `name` (`loops:metrics:<name>`); failures only cost the count.
+    pub fn count(&self, name: &str) {
+        let _ = atomics::increment(&self.bucket, &format!("loops:metrics:{name}"), 1);
+    }
+
+    /// Records an attempt's duration in the histogram buckets and its sum.
+    pub fn observe_duration(&self, ms: u64) {
+        for bound in DURATION_BUCKETS_MS.iter().filter(|bound| ms <= **bound) {
+            self.count(&format!("duration_ms_bucket:{bound}"));
+        }
+        self.count("duration_ms_count");
+        let _ = atomics::increment(
+            &self.bucket,
+            "loops:metrics:duration_ms_sum",
+            ms.min(i64::MAX as u64) as i64,
+        );
+    }
+
+    /// A counter's value (0 when absent).
+    pub fn counter(&self, name: &str) -> u64 {
+        self.bucket
+            .get(&format!("loops:metrics:{name}"))
+            .ok()
+            .flatten()
+            .map(|bytes| number(&bytes))
+            .unwrap_or(0)
+    }
+
+    /// The cached Loops probe.
+    pub fn cached_probe(&self) -> Option<Vec<u8>> {
+        self.bucket.get(&self.key("probe")).ok().flatten()
+    }
+
+    pub fn cache_probe(&self, value: &[u8]) {
+        let _ = self.bucket.set(&self.key("probe"), value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::number;
+
+    #[test]
+    fn numbers_read_in_both_stored_forms() {
+        assert_eq!(number(b"1764160000123"), 1_764_160_000_123);
+        assert_eq!(number(&0i64.to_le_bytes()), 0);
+        assert_eq!(number(&42i64.to_le_bytes()), 42);
+        assert_eq!(number(b""), 0);
+        assert_eq!(number(b"garbage"), 0);
+    }
+}

@@ -1,0 +1,271 @@
+//! Delivery right after each write, in order, with the documented bodies.
+
+use super::support::*;
+use crm_tests::backends::backend_sets;
+use reqwest::Method;
+use serde_json::json;
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(15);
+
+#[tokio::test]
+async fn create_update_delete_reach_loops_as_upsert_upsert_delete_with_the_bearer_key() {
+    for set in backend_sets().await {
+        let loops = FakeLoops::start().await;
+        let book = synced_book(&set, &loops, &[]).await;
+        let body = json!({
+            "email": format!("ada-{}@example.com", tag()),
+            "first_name": "Ada",
+            "last_name": "Lovelace",
+            "company": "Analytical Engines",
+            "status": "active",
+            "properties": {"plan": "pro", "seats": 5, "long": "x".repeat(600)},
+        });
+        let created = create_ok(&book.app, book.admin(), &body).await;
+        let id = created["id"].as_str().unwrap().to_owned();
+        let seen = loops.wait_for(WAIT, |s| s.len() >= 1).await;
+        assert_eq!(
+            seen.len(),
+            1,
+            "{}: one upsert after the create: {seen:#?}",
+            set.name()
+        );
+        let upsert = &seen[0];
+        assert_eq!(
+            (upsert.method.as_str(), upsert.path.as_str()),
+            ("PUT", "/api/v1/contacts/update")
+        );
+        assert_eq!(upsert.authorization, format!("Bearer {API_KEY}"));
+        assert_eq!(
+            upsert.body,
+            json!({
+                "userId": id, "email": body["email"], "firstName": "Ada", "lastName": "Lovelace",
+                "company": "Analytical Engines", "source": "", "subscribed": true,
+                "userGroup": "active", "plan": "pro", "seats": 5, "long": "x".repeat(500),
+            }),
+            "{}",
+            set.name()
+        );
+
+        let patch = json!({"last_name": null, "status": "churned"});
+        let reply = call(
+            &book.app,
+            Method::PATCH,
+            &client_path(&id),
+            book.admin(),
+            &[("if-match", "\"1\""), ("content-type", MERGE_PATCH)],
+            Body::Raw(MERGE_PATCH, patch.to_string().into_bytes()),
+        )
+        .await;
+        assert_eq!(reply.status, 200, "{reply}");
+        let seen = loops.wait_for(WAIT, |s| s.len() >= 2).await;
+        assert_eq!(seen.len(), 2, "{}: {seen:#?}", set.name());
+        assert_eq!(seen[1].method, "PUT");
+        assert_eq!(
+            seen[1].body["lastName"], "",
+            "a cleared name is cleared at Loops"
+        );
+        assert_eq!(seen[1].body["userGroup"], "churned");
+        assert_eq!(seen[1].body["userId"], id.as_str());
+
+        let reply = call(
+            &book.app,
+            Method::DELETE,
+            &client_path(&id),
+            book.admin(),
+            &[("if-match", "\"2\"")],
+            Body::Empty,
+        )
+        .await;
+        assert!(reply.status == 204 || reply.status == 200, "{reply}");
+        let seen = loops.wait_for(WAIT, |s| s.len() >= 3).await;
+        assert_eq!(seen.len(), 3, "{}: {seen:#?}", set.name());
+        assert_eq!(
+            (seen[2].method.as_str(), seen[2].path.as_str()),
+            ("POST", "/api/v1/contacts/delete")
+        );
+        assert_eq!(seen[2].body, json!({"userId": id}));
+        assert_eq!(seen[2].authorization, format!("Bearer {API_KEY}"));
+
+        let rows = rows_of(&book, &set, &id).await;
+        let statuses: Vec<_> = rows
+            .iter()
+            .map(|r| r[1].clone().unwrap_or_default())
+            .collect();
+        assert_eq!(
+            statuses,
+            ["done", "done", "done"],
+            "{}: {rows:?}",
+            set.name()
+        );
+        assert!(
+            rows.iter().all(|r| r[5].is_some()),
+            "every row has its sent_at: {rows:?}"
+        );
+        let status = sync_status(&book).await;
+        assert_eq!(status["pending"], 0, "{status}");
+        assert_eq!(status["sent_last_hour"], 3, "{status}");
+        // Nothing more arrives: each change was sent once.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        drain(&book.app).await;
+        assert_eq!(loops.contacts().len(), 3, "{}", set.name());
+    }
+}
+
+#[tokio::test]
+async fn a_clients_pending_changes_are_coalesced_into_the_newest() {
+    for set in backend_sets().await {
+        let mut loops = FakeLoops::down().await;
+        let book = synced_book(&set, &loops, &[]).await;
+        let created = create_ok(&book.app, book.admin(), &new_client("coalesce")).await;
+        let id = created["id"].as_str().unwrap().to_owned();
+        for (version, company) in [(1, "First"), (2, "Second"), (3, "Third")] {
+            let patch = json!({ "company": company });
+            let reply = call(
+                &book.app,
+                Method::PATCH,
+                &client_path(&id),
+                book.admin(),
+                &[("if-match", &etag(version))],
+                Body::Raw(MERGE_PATCH, patch.to_string().into_bytes()),
+            )
+            .await;
+            assert_eq!(reply.status, 200, "{reply}");
+        }
+        loops.come_back().await;
+        let status = drain_until_idle(&book, WAIT).await;
+        assert_eq!(status["pending"], 0, "{}: {status}", set.name());
+        let seen = loops.contacts_for(&id);
+        assert_eq!(
+            seen.len(),
+            1,
+            "{}: only the newest change is sent: {seen:#?}",
+            set.name()
+        );
+        assert_eq!(seen[0].body["company"], "Third");
+        let rows = rows_of(&book, &set, &id).await;
+        assert_eq!(rows.len(), 4, "{rows:?}");
+        assert!(
+            rows.iter().all(|r| r[1].as_deref() == Some("done")),
+            "{rows:?}"
+        );
+        let newest = rows.last().unwrap();
+        assert!(
+            newest[5].is_some() && newest[4].is_none(),
+            "the newest was sent: {rows:?}"
+        );
+        for older in &rows[..3] {
+            assert!(
+                older[4].is_some() && older[5].is_none(),
+                "folded, not sent: {rows:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_admin_api_is_for_admins_and_the_drain_also_takes_its_token() {
+    for set in backend_sets().await {
+        let loops = FakeLoops::start().await;
+        let book = synced_book(&set, &loops, &[]).await;
+        let editor = book.staff("editor").await;
+        for (method, path) in [
+            (Method::GET, "/api/loops/status"),
+            (Method::GET, "/api/loops/dead-letters"),
+            (Method::POST, "/api/loops/backfill"),
+            (Method::POST, "/api/loops/drain"),
+        ] {
+            let anonymous = call(
+                &book.app,
+                method.clone(),
+                path,
+                Auth::Anonymous,
+                &[],
+                Body::Empty,
+            )
+            .await;
+            assert_eq!(anonymous.status, 401, "{anonymous}");
+            assert_eq!(anonymous.header("content-type"), "application/problem+json");
+            let editor = call(
+                &book.app,
+                method.clone(),
+                path,
+                editor.auth(),
+                &[],
+                Body::Empty,
+            )
+            .await;
+            assert_eq!(editor.status, 403, "{editor}");
+        }
+        let wrong = call(
+            &book.app,
+            Method::POST,
+            "/api/loops/drain",
+            Auth::Bearer("not-the-drain-token"),
+            &[],
+            Body::Empty,
+        )
+        .await;
+        assert_eq!(wrong.status, 401, "{wrong}");
+        let report = drain(&book.app).await;
+        assert_eq!(report["sent"], 0, "{report}");
+        let unknown = call(
+            &book.app,
+            Method::GET,
+            "/api/loops/backfill/0190a0a0-0000-7000-8000-000000000000",
+            book.admin(),
+            &[],
+            Body::Empty,
+        )
+        .await;
+        assert_eq!(unknown.status, 404, "{unknown}");
+        assert_eq!(unknown.header("content-type"), "application/problem+json");
+        let wrong_method = call(
+            &book.app,
+            Method::DELETE,
+            "/api/loops/status",
+            book.admin(),
+            &[],
+            Body::Empty,
+        )
+        .await;
+        assert_eq!(wrong_method.status, 405, "{wrong_method}");
+        // The private paths are not reachable from outside.
+        for path in [
+            "/private/deliver",
+            "/private/health",
+            "/private/loops-backfill",
+        ] {
+            let reply = call(
+                &book.app,
+                Method::POST,
+                path,
+                book.admin(),
+                &[],
+                Body::Empty,
+            )
+            .await;
+            assert_eq!(reply.status, 404, "{path}: {reply}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn with_the_sync_disabled_rows_accumulate_and_nothing_is_sent() {
+    for set in backend_sets().await {
+        let loops = FakeLoops::start().await;
+        let book = synced_book(&set, &loops, &[("loops_sync_enabled", "false")]).await;
+        for _ in 0..3 {
+            create_ok(&book.app, book.admin(), &new_client("paused")).await;
+        }
+        let report = drain(&book.app).await;
+        assert_eq!(report["paused"], "disabled", "{report}");
+        let status = sync_status(&book).await;
+        assert_eq!(status["enabled"], false, "{status}");
+        assert_eq!(status["pending"], 3, "{}: {status}", set.name());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(loops.contacts().is_empty(), "{:#?}", loops.contacts());
+        let health = book.app.get_json("/health").await;
+        assert_eq!(health["checks"]["loops"]["sync_enabled"], false, "{health}");
+    }
+}
