@@ -124,6 +124,12 @@ impl AppBuilder {
         for (name, value) in &options.variables.cli {
             command.arg("--variable").arg(format!("{name}={value}"));
         }
+        // Spin has no such flag: there a CronJob (or the test) sends these requests.
+        if !is_spin {
+            for schedule in &options.schedules {
+                command.arg("--schedule").arg(schedule.to_string());
+            }
+        }
         let mut child = command
             .envs(options.variables.env.iter().cloned())
             .stdout(Stdio::piped())

@@ -31,6 +31,8 @@ pub struct AppBuilder {
     state: Option<tempfile::TempDir>,
     /// The local address the test's client connects from (`spin-client-addr`).
     client_address: Option<IpAddr>,
+    /// `--schedule` entries.
+    schedules: Vec<crm_host::schedule::Schedule>,
 }
 
 /// An app written to its temp dir and migrated, ready to start.
@@ -58,6 +60,7 @@ pub fn app(manifest: Manifest) -> AppBuilder {
         admin: false,
         migrate: matches!(manifest, Manifest::App),
         postgres_url: None,
+        schedules: vec![],
         state: None,
         client_address: None,
     }
@@ -174,6 +177,13 @@ impl AppBuilder {
         self
     }
 
+    /// Send `spec` (`--schedule` syntax) to the app at its interval.
+    pub fn schedule(mut self, spec: &str) -> Self {
+        let schedule = crm_host::schedule::parse_schedule(spec).expect("a valid schedule");
+        self.schedules.push(schedule);
+        self
+    }
+
     /// Start crm-host; panics with the cause if it cannot start.
     pub async fn start(self) -> TestApp {
         match self.try_start().await {
@@ -233,6 +243,7 @@ impl AppBuilder {
             pg_pool_wait: self.pg_pool.wait,
             limits: self.limits,
             admin_listen: self.admin.then(|| SocketAddr::from(([127, 0, 0, 1], 0))),
+            schedules: self.schedules,
         };
         if self.migrate {
             migrate_app(

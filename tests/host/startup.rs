@@ -105,6 +105,7 @@ async fn a_port_in_use_is_reported_clearly() {
         pg_pool_wait: std::time::Duration::from_secs(5),
         limits: crm_host::Limits::default(),
         admin_listen: None,
+        schedules: vec![],
     };
     let err = crm_host::start(options)
         .await

@@ -109,13 +109,14 @@ pub fn send(
     let retry_after = header("retry-after");
     let ratelimit_remaining = header("x-ratelimit-remaining");
     let mut bytes = Vec::new();
-    if let Ok(incoming) = response.consume() {
-        if let Ok(stream) = incoming.stream() {
-            while bytes.len() < MAX_BODY_BYTES {
-                match stream.blocking_read(8192) {
-                    Ok(chunk) => bytes.extend_from_slice(&chunk),
-                    Err(_closed_or_failed) => break,
-                }
+    // The stream is declared after its body, so it is dropped first (a child resource).
+    if let Ok(incoming) = response.consume()
+        && let Ok(stream) = incoming.stream()
+    {
+        while bytes.len() < MAX_BODY_BYTES {
+            match stream.blocking_read(8192) {
+                Ok(chunk) => bytes.extend_from_slice(&chunk),
+                Err(_closed_or_failed) => break,
             }
         }
     }

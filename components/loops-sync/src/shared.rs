@@ -82,17 +82,17 @@ impl Shared {
         Err("key-value compare-and-swap kept losing".into())
     }
 
-    /// Reserves the next request slot; `Some(ms to wait)` (0: send now), `None` when the
-    /// slot is more than `max_wait_ms` away.
+    /// Reserves the next request slot: its time (unix ms), or `None` when it is more than
+    /// `max_wait_ms` away.
     pub fn reserve_slot(&self, interval_ms: u64, max_wait_ms: u64) -> Result<Option<u64>, String> {
-        let mut wait = None;
-        let now = unix_millis_now();
-        let stored = self.update(&self.key("limiter_tat"), |tat| {
-            let slot = limiter_slot(Some(tat), now, interval_ms, max_wait_ms)?;
-            wait = Some(slot.send_at_ms - now);
+        let mut slot_at = None;
+        let key = self.key("limiter_tat");
+        let stored = self.update(&key, |tat| {
+            let slot = limiter_slot(Some(tat), unix_millis_now(), interval_ms, max_wait_ms)?;
+            slot_at = Some(slot.send_at_ms);
             Some(slot.next_tat_ms)
         })?;
-        Ok(stored.and(wait))
+        Ok(stored.and(slot_at))
     }
 
     /// Milliseconds until the pause after a 429 ends (0: not paused).

@@ -227,6 +227,16 @@ pub fn record_dead(db: &Database, row: &OutboxRow, error: &str, now: &str) -> Re
     Ok(())
 }
 
+/// The row was not attempted after all (the run stopped first): pending again, due now.
+pub fn unclaim(db: &Database, row: &OutboxRow, now: &str) -> Result<(), DbError> {
+    db.execute(
+        "UPDATE loops_outbox SET status = 'pending', next_attempt_at = $2, updated_at = $2 \
+         WHERE id = $1 AND status = 'in_flight'",
+        &[text(&row.id), text(now)],
+    )?;
+    Ok(())
+}
+
 /// `GET /api/loops/status` figures.
 pub struct Status {
     pub pending: i64,

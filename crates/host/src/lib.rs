@@ -13,6 +13,7 @@ mod key_value;
 mod log;
 pub mod migrate;
 mod postgres;
+pub mod schedule;
 mod sqlite;
 mod state;
 pub mod variables;
@@ -46,6 +47,8 @@ pub struct UpOptions {
     pub limits: Limits,
     /// Where to serve `GET /metrics`; `None` serves it nowhere.
     pub admin_listen: Option<SocketAddr>,
+    /// Requests sent to the app itself at fixed intervals (`--schedule`).
+    pub schedules: Vec<schedule::Schedule>,
 }
 
 /// A server that is accepting requests.
@@ -58,12 +61,16 @@ pub struct RunningServer {
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
     admin_task: Option<tokio::task::JoinHandle<()>>,
+    schedule_tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl RunningServer {
     /// Stop accepting, let in-flight requests finish, then return.
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
+        for task in self.schedule_tasks {
+            let _ = task.await;
+        }
         let _ = self.task.await;
         if let Some(admin) = self.admin_task {
             let _ = admin.await;
@@ -114,6 +121,31 @@ pub async fn start(options: UpOptions) -> anyhow::Result<RunningServer> {
     let app = Arc::new(tokio::task::spawn_blocking(move || app::App::load(&load, engine)).await??);
     let services = app.services.clone();
     let (stop, stopped) = watch::channel(false);
+    let mut schedule_tasks = Vec::new();
+    for schedule in options.schedules {
+        let bearer = match &schedule.bearer_variable {
+            Some(name) => Some(
+                services
+                    .variables
+                    .get(name)
+                    .filter(|value| !value.is_empty())
+                    .with_context(|| {
+                        format!("--schedule: the variable `{name}` is not set or is empty")
+                    })?
+                    .to_owned(),
+            ),
+            None => None,
+        };
+        // A little more than a guest may take, so the answer (or the 500) arrives.
+        let timeout = app.limits.request_timeout + std::time::Duration::from_secs(5);
+        schedule_tasks.push(tokio::spawn(schedule::run(
+            schedule,
+            local_addr,
+            bearer,
+            timeout,
+            stopped.clone(),
+        )));
+    }
     let admin_addr = admin.as_ref().map(|l| l.local_addr()).transpose()?;
     let admin_task =
         admin.map(|l| tokio::spawn(http::admin::serve(app.clone(), l, stopped.clone())));
@@ -126,6 +158,7 @@ pub async fn start(options: UpOptions) -> anyhow::Result<RunningServer> {
         stop,
         task,
         admin_task,
+        schedule_tasks,
     })
 }
 

@@ -87,6 +87,11 @@ struct UpArgs {
     /// Serve `GET /metrics` (Prometheus text) on this address; off when not given.
     #[arg(long = "admin-listen")]
     admin_listen: Option<SocketAddr>,
+    /// Send a request to the app at an interval (repeatable), e.g.
+    /// "30s POST /api/loops/drain bearer-variable=loops_drain_token": the bearer is the
+    /// value of that application variable.
+    #[arg(long = "schedule", value_parser = crm_host::schedule::parse_schedule)]
+    schedules: Vec<crm_host::schedule::Schedule>,
 }
 
 impl UpArgs {
@@ -151,6 +156,7 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
         pg_pool_wait: Duration::from_millis(args.pg_pool_wait_ms),
         limits,
         admin_listen: args.admin_listen,
+        schedules: args.schedules,
     };
     let started = std::time::Instant::now();
     let server = crm_host::start(options).await?;

@@ -23,7 +23,7 @@ async fn create_update_delete_reach_loops_as_upsert_upsert_delete_with_the_beare
         });
         let created = create_ok(&book.app, book.admin(), &body).await;
         let id = created["id"].as_str().unwrap().to_owned();
-        let seen = loops.wait_for(WAIT, |s| s.len() >= 1).await;
+        let seen = loops.wait_for(WAIT, |s| !s.is_empty()).await;
         assert_eq!(
             seen.len(),
             1,
@@ -251,21 +251,48 @@ async fn the_admin_api_is_for_admins_and_the_drain_also_takes_its_token() {
 }
 
 #[tokio::test]
-async fn with_the_sync_disabled_rows_accumulate_and_nothing_is_sent() {
+async fn with_the_sync_disabled_rows_accumulate_and_drain_once_it_is_back_on() {
     for set in backend_sets().await {
         let loops = FakeLoops::start().await;
-        let book = synced_book(&set, &loops, &[("loops_sync_enabled", "false")]).await;
+        let admin = Account::new("admin");
+        let app = synced_app(&set, &admin, &loops, false).start().await;
+        let token = sign_in(&app, &admin).await.access_token;
+        let mut ids = Vec::new();
         for _ in 0..3 {
-            create_ok(&book.app, book.admin(), &new_client("paused")).await;
+            let created = create_ok(&app, Auth::Bearer(&token), &new_client("paused")).await;
+            ids.push(created["id"].as_str().unwrap().to_owned());
         }
-        let report = drain(&book.app).await;
+        let report = drain(&app).await;
         assert_eq!(report["paused"], "disabled", "{report}");
-        let status = sync_status(&book).await;
-        assert_eq!(status["enabled"], false, "{status}");
-        assert_eq!(status["pending"], 3, "{}: {status}", set.name());
+        let status = call(
+            &app,
+            Method::GET,
+            "/api/loops/status",
+            Auth::Bearer(&token),
+            &[],
+            Body::Empty,
+        )
+        .await;
+        assert_eq!(status.body["enabled"], false, "{status}");
+        assert_eq!(status.body["pending"], 3, "{}: {status}", set.name());
+        let health = app.get_json("/health").await;
+        assert_eq!(health["checks"]["loops"]["sync_enabled"], false, "{health}");
         tokio::time::sleep(Duration::from_millis(200)).await;
         assert!(loops.contacts().is_empty(), "{:#?}", loops.contacts());
-        let health = book.app.get_json("/health").await;
-        assert_eq!(health["checks"]["loops"]["sync_enabled"], false, "{health}");
+
+        // Back on, with crm-host's periodic drain (as the CronJob on SpinKube): the rows
+        // drain without anyone calling the drain route.
+        let state = app.stop().await;
+        let app = synced_app(&set, &admin, &loops, true)
+            .schedule("1s POST /api/loops/drain bearer-variable=loops_drain_token")
+            .reuse_state(state)
+            .start()
+            .await;
+        let seen = loops.wait_for(WAIT, |s| s.len() >= 3).await;
+        assert_eq!(seen.len(), 3, "{}: {seen:#?}", set.name());
+        for id in &ids {
+            assert_eq!(loops.contacts_for(id).len(), 1, "{id}");
+        }
+        drop(app);
     }
 }

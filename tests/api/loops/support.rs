@@ -1,6 +1,7 @@
 //! The stand-in for Loops and the app wired to it.
 
 pub use super::super::clients::support::*;
+use crm_tests::AppBuilder;
 use crm_tests::backends::BackendSet;
 use reqwest::Method;
 use serde_json::Value;
@@ -237,4 +238,18 @@ pub async fn rows_of(book: &Book, set: &BackendSet, client_id: &str) -> Vec<Vec<
          FROM loops_outbox WHERE client_id = '{client_id}' ORDER BY created_at, id"
     );
     db_rows(set, &book.app, &sql).await
+}
+
+/// An app on `set` with `admin` as bootstrap admin, its sync pointed at `loops`.
+pub fn synced_app(
+    set: &BackendSet,
+    admin: &Account,
+    loops: &FakeLoops,
+    enabled: bool,
+) -> AppBuilder {
+    auth_app(set, admin)
+        .variable("loops_api_key", API_KEY)
+        .variable("loops_base_url", &loops.base_url())
+        .variable("loops_drain_token", DRAIN_TOKEN)
+        .variable("loops_sync_enabled", if enabled { "true" } else { "false" })
 }
