@@ -1,7 +1,8 @@
 //! The OpenAPI 3.1 document `openapi/crm-api.json`, which `docs` serves at
 //! `GET /api/openapi.json` with its Swagger UI page at `/docs`: it describes exactly the
 //! routes of `auth` (`crm_domain::auth::routes::ROUTES`), `clients`
-//! (`crm_domain::clients::routes::ROUTES`), `health` and `docs` (the two tables below),
+//! (`crm_domain::clients::routes::ROUTES`), `loops-sync` (`crm_domain::loops::ADMIN_ROUTES`),
+//! `health` and `docs` (the two tables below),
 //! secured as those tables say; the running app serves every operation it describes, the
 //! document itself byte for byte and the page from its own origin; real answers match the
 //! documented schemas; and a real browser renders the page.
@@ -15,6 +16,7 @@ use crate::auth::support::{Auth, Reply};
 use crm_domain::auth::Role;
 use crm_domain::auth::routes::{Access, ROUTES as AUTH_ROUTES};
 use crm_domain::clients::routes::ROUTES as CLIENT_ROUTES;
+use crm_domain::loops::ADMIN_ROUTES as LOOPS_ROUTES;
 use serde_json::Value;
 use std::collections::BTreeSet;
 
@@ -42,7 +44,7 @@ pub enum Guard {
     Role(Role),
 }
 
-/// Every route of the app with its guard: the four tables.
+/// Every route of the app with its guard: the five tables.
 pub fn app_routes() -> Vec<(&'static str, &'static str, Guard)> {
     let auth = AUTH_ROUTES.iter().map(|(method, path, access)| {
         let guard = match access {
@@ -55,11 +57,14 @@ pub fn app_routes() -> Vec<(&'static str, &'static str, Guard)> {
     let clients = CLIENT_ROUTES
         .iter()
         .map(|(method, path, role)| (*method, *path, Guard::Role(*role)));
+    let loops = LOOPS_ROUTES
+        .iter()
+        .map(|(method, path)| (*method, *path, Guard::Role(Role::Admin)));
     let public = HEALTH_ROUTES
         .iter()
         .chain(DOCS_ROUTES)
         .map(|(method, path)| (*method, *path, Guard::Public));
-    auth.chain(clients).chain(public).collect()
+    auth.chain(clients).chain(loops).chain(public).collect()
 }
 
 const HTTP_METHODS: [&str; 8] = [

@@ -16,6 +16,7 @@ mod store;
 use config::Config;
 use crm_domain::RequestId;
 use crm_domain::auth::Role;
+use crm_domain::loops::{admin_methods_of, match_admin_path};
 use crm_platform::auth;
 use crm_platform::db::Database;
 use crm_platform::http_kit::{self, ApiError};
@@ -49,28 +50,26 @@ enum Guard {
 async fn route(request: &Request, request_id: &RequestId) -> Result<Response, ApiError> {
     let method = request.method().to_string();
     let path = request.path().to_owned();
-    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let config = Config::load()?;
     // Private paths: only another component can send them (no route leads here).
-    match (method.as_str(), segments.as_slice()) {
-        ("POST", ["private", "deliver"]) => {
+    match (method.as_str(), path.as_str()) {
+        ("POST", "/private/deliver") => {
             return admin::deliver_after_write(request, request_id, &config);
         }
-        ("GET", ["private", "health"]) => return probe::health(request_id, &config),
+        ("GET", "/private/health") => return probe::health(request_id, &config),
         _ => {}
     }
-    let (guard, allowed): (Guard, &[&str]) = match segments.as_slice() {
-        ["api", "loops", "drain"] => (Guard::AdminOrDrainToken, &["POST"]),
-        ["api", "loops", "status"] => (Guard::Admin, &["GET"]),
-        ["api", "loops", "dead-letters"] => (Guard::Admin, &["GET"]),
-        ["api", "loops", "dead-letters", _, "replay"] => (Guard::Admin, &["POST"]),
-        ["api", "loops", "backfill"] => (Guard::Admin, &["POST"]),
-        ["api", "loops", "backfill", _] => (Guard::Admin, &["GET"]),
-        _ => return Err(ApiError::NotFound(format!("No route matches {path}."))),
-    };
+    let (template, id) = match_admin_path(&path)
+        .ok_or_else(|| ApiError::NotFound(format!("No route matches {path}.")))?;
+    let allowed = admin_methods_of(template);
     if !allowed.contains(&method.as_str()) {
         return Err(ApiError::MethodNotAllowed { method, allowed });
     }
+    let guard = if template == "/api/loops/drain" {
+        Guard::AdminOrDrainToken
+    } else {
+        Guard::Admin
+    };
     let subject = match guard {
         Guard::AdminOrDrainToken if presents_drain_token(request, &config) => {
             "drain-token".to_owned()
@@ -92,14 +91,15 @@ async fn route(request: &Request, request_id: &RequestId) -> Result<Response, Ap
         shared: &shared,
         subject: &subject,
     };
-    match segments.as_slice() {
-        ["api", "loops", "drain"] => admin::drain(&call),
-        ["api", "loops", "status"] => admin::status(&call),
-        ["api", "loops", "dead-letters"] => admin::dead_letters(&call),
-        ["api", "loops", "dead-letters", id, "replay"] => admin::replay(&call, id),
-        ["api", "loops", "backfill"] => admin::backfill(&call),
-        ["api", "loops", "backfill", job] => admin::job(&call, job),
-        _ => Err(ApiError::NotFound(format!("No route matches {path}."))),
+    let id = id.unwrap_or_default();
+    match template {
+        "/api/loops/drain" => admin::drain(&call),
+        "/api/loops/status" => admin::status(&call),
+        "/api/loops/dead-letters" => admin::dead_letters(&call),
+        "/api/loops/dead-letters/{id}/replay" => admin::replay(&call, id),
+        "/api/loops/backfill" => admin::backfill(&call),
+        "/api/loops/backfill/{id}" => admin::job(&call, id),
+        _ => Err(ApiError::internal("Route without a handler", template)),
     }
 }
 

@@ -4,6 +4,44 @@
 
 use serde_json::{Map, Value};
 
+/// The admin API of loops-sync as `(method, path template)`; every route needs the
+/// `admin` role, and `POST /api/loops/drain` also takes the `loops_drain_token` bearer.
+pub static ADMIN_ROUTES: [(&str, &str); 6] = [
+    ("POST", "/api/loops/drain"),
+    ("GET", "/api/loops/status"),
+    ("GET", "/api/loops/dead-letters"),
+    ("POST", "/api/loops/dead-letters/{id}/replay"),
+    ("POST", "/api/loops/backfill"),
+    ("GET", "/api/loops/backfill/{id}"),
+];
+
+/// The template of [`ADMIN_ROUTES`] `path` matches, with its `{id}`.
+pub fn match_admin_path(path: &str) -> Option<(&'static str, Option<&str>)> {
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let (template, id) = match segments.as_slice() {
+        ["api", "loops", "drain"] => ("/api/loops/drain", None),
+        ["api", "loops", "status"] => ("/api/loops/status", None),
+        ["api", "loops", "dead-letters"] => ("/api/loops/dead-letters", None),
+        ["api", "loops", "dead-letters", id, "replay"] if !id.is_empty() => {
+            ("/api/loops/dead-letters/{id}/replay", Some(*id))
+        }
+        ["api", "loops", "backfill"] => ("/api/loops/backfill", None),
+        ["api", "loops", "backfill", id] if !id.is_empty() => {
+            ("/api/loops/backfill/{id}", Some(*id))
+        }
+        _ => return None,
+    };
+    Some((template, id))
+}
+
+/// The method [`ADMIN_ROUTES`] allows on `template` (each has one), as a list.
+pub fn admin_methods_of(template: &str) -> &'static [&'static str] {
+    ADMIN_ROUTES
+        .iter()
+        .find(|(_, t)| *t == template)
+        .map_or(&[], |(method, _)| std::slice::from_ref(method))
+}
+
 /// Longest string property value Loops accepts (characters).
 pub const MAX_PROPERTY_CHARS: usize = 500;
 
@@ -487,6 +525,26 @@ mod tests {
             policy.next(Outcome::RateLimited, 1, Some(0), 0.0),
             Next::RetryIn(500)
         );
+    }
+
+    #[test]
+    fn every_admin_route_matches_its_own_template_and_nothing_else_does() {
+        for (method, template) in &ADMIN_ROUTES {
+            let path = template.replace("{id}", "0190a0a0-0000-7000-8000-000000000001");
+            let (matched, id) = match_admin_path(&path).expect(template);
+            assert_eq!(matched, *template);
+            assert_eq!(id.is_some(), template.contains("{id}"));
+            assert_eq!(admin_methods_of(template), [*method]);
+        }
+        for path in [
+            "/api/loops",
+            "/api/loops/",
+            "/api/loops/backfill/",
+            "/api/loops/x",
+            "/private/deliver",
+        ] {
+            assert_eq!(match_admin_path(path), None, "{path}");
+        }
     }
 
     #[test]

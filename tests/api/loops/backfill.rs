@@ -180,7 +180,29 @@ async fn two_crm_host_processes_draining_one_postgresql_send_each_row_exactly_on
             busiest <= 10,
             "two processes together: {busiest} requests within one second"
         );
-        first.stop();
-        second.stop();
+        // Telemetry: one JSON line per attempt, from both processes, with the documented
+        // fields — and never the API key, the drain token or an e-mail address.
+        let mut lines = first.stop();
+        lines.extend(second.stop());
+        let attempts: Vec<serde_json::Value> = lines
+            .iter()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .filter(|line| line["msg"] == "loops attempt")
+            .collect();
+        assert_eq!(attempts.len(), 500, "one line per attempt");
+        for line in &attempts {
+            assert_eq!(line["component"], "loops-sync", "{line}");
+            assert_eq!(line["outcome"], "sent", "{line}");
+            assert_eq!(line["status"], 200, "{line}");
+            assert_eq!(line["operation"], "create", "{line}");
+            assert_eq!(line["attempt"], 1, "{line}");
+            assert!(line["duration_ms"].is_u64() && line["request_id"].is_string(), "{line}");
+            assert!(ids.contains(&line["client_id"].as_str().unwrap_or_default().to_owned()));
+        }
+        for line in &lines {
+            for secret in [API_KEY, DRAIN_TOKEN, "@example.com"] {
+                assert!(!line.contains(secret), "a log line shows {secret}: {line}");
+            }
+        }
     }
 }

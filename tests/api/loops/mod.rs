@@ -7,4 +7,4 @@
 mod backfill;
 mod delivery;
 mod failures;
-mod support;
+pub mod support;

@@ -459,3 +459,105 @@ async fn client_responses_match_the_document() {
         assert_conforms(&document, "GET", one, &reply);
     }
 }
+
+#[tokio::test]
+async fn loops_responses_match_the_document() {
+    use crate::loops::support::{FakeLoops, synced_book};
+    let document = document();
+    for set in backend_sets().await {
+        let loops = FakeLoops::start().await;
+        loops.always(Some(400));
+        let book = synced_book(&set, &loops, &[("loops_max_attempts", "1")]).await;
+        let admin = Auth::Bearer(&book.admin_token);
+        let editor = book.staff("editor").await;
+        let client = call(
+            &book.app,
+            "POST",
+            "/api/clients",
+            admin,
+            &[],
+            Some(("application/json", &json!({"email": "dead@example.com"}))),
+        )
+        .await;
+        assert_eq!(client.status, 201, "{client}");
+
+        let check = async |method: &str, path: &str, template: &str, auth: Auth<'_>, want: u16| {
+            let reply = call(&book.app, method, path, auth, &[], None).await;
+            assert_eq!(reply.status, want, "{reply}");
+            assert_conforms(&document, method, template, &reply);
+            reply
+        };
+        // The delivery after the write runs once the 201 is out: wait for its dead letter.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let mut status = check("GET", "/api/loops/status", "/api/loops/status", admin, 200).await;
+        while status.body["dead_lettered"] != 1 && std::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            status = check("GET", "/api/loops/status", "/api/loops/status", admin, 200).await;
+        }
+        assert_eq!(status.body["dead_lettered"], 1, "{status}");
+        check(
+            "GET",
+            "/api/loops/status",
+            "/api/loops/status",
+            Auth::Anonymous,
+            401,
+        )
+        .await;
+        check(
+            "GET",
+            "/api/loops/status",
+            "/api/loops/status",
+            editor.auth(),
+            403,
+        )
+        .await;
+        let letters = "/api/loops/dead-letters";
+        let page = check("GET", letters, letters, admin, 200).await;
+        check(
+            "GET",
+            "/api/loops/dead-letters?limit=0",
+            letters,
+            admin,
+            400,
+        )
+        .await;
+        let id = page.body["data"][0]["id"].as_str().unwrap().to_owned();
+        let replay = "/api/loops/dead-letters/{id}/replay";
+        loops.always(None);
+        let path = format!("/api/loops/dead-letters/{id}/replay");
+        check("POST", &path, replay, admin, 200).await;
+        check("POST", &path, replay, admin, 409).await;
+        let unknown = "/api/loops/dead-letters/0190a0a0-0000-7000-8000-000000000000/replay";
+        check("POST", unknown, replay, admin, 404).await;
+        let started = check(
+            "POST",
+            "/api/loops/backfill",
+            "/api/loops/backfill",
+            admin,
+            202,
+        )
+        .await;
+        let job = format!(
+            "/api/loops/backfill/{}",
+            started.body["id"].as_str().unwrap()
+        );
+        check("GET", &job, "/api/loops/backfill/{id}", admin, 200).await;
+        check(
+            "GET",
+            "/api/loops/backfill/nope",
+            "/api/loops/backfill/{id}",
+            admin,
+            404,
+        )
+        .await;
+        check("POST", "/api/loops/drain", "/api/loops/drain", admin, 200).await;
+        check(
+            "POST",
+            "/api/loops/drain",
+            "/api/loops/drain",
+            editor.auth(),
+            403,
+        )
+        .await;
+    }
+}
