@@ -196,7 +196,10 @@ async fn two_crm_host_processes_draining_one_postgresql_send_each_row_exactly_on
             assert_eq!(line["status"], 200, "{line}");
             assert_eq!(line["operation"], "create", "{line}");
             assert_eq!(line["attempt"], 1, "{line}");
-            assert!(line["duration_ms"].is_u64() && line["request_id"].is_string(), "{line}");
+            assert!(
+                line["duration_ms"].is_u64() && line["request_id"].is_string(),
+                "{line}"
+            );
             assert!(ids.contains(&line["client_id"].as_str().unwrap_or_default().to_owned()));
         }
         for line in &lines {

@@ -225,3 +225,43 @@ async fn a_refused_row_becomes_a_dead_letter_after_the_allowed_attempts_and_repl
         assert_eq!(status["dead_lettered"], 0, "{status}");
     }
 }
+
+#[tokio::test]
+async fn a_loops_that_never_answers_costs_each_attempt_only_its_timeout() {
+    for set in backend_sets().await {
+        let loops = FakeLoops::start().await;
+        // Answers only after a minute: far past every timeout and budget.
+        loops.plan((0..20).map(|_| failure(200, "late").set_delay(Duration::from_secs(60))));
+        let book = synced_book(&set, &loops, &[("loops_request_timeout_ms", "300")]).await;
+        let created = create_ok(&book.app, book.admin(), &new_client("silent")).await;
+        let id = created["id"].as_str().unwrap().to_owned();
+        // The attempt right after the write (once the 201 is out) times out first.
+        let deadline = Instant::now() + WAIT;
+        let mut rows = rows_of(&book, &set, &id).await;
+        while rows[0][3].is_none() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            rows = rows_of(&book, &set, &id).await;
+        }
+        assert_eq!(rows[0][1].as_deref(), Some("pending"), "{rows:?}");
+        assert_eq!(rows[0][2].as_deref(), Some("1"), "{rows:?}");
+        // Then a drain, once the backoff (at most 100 ms) has passed.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let started = Instant::now();
+        let report = drain(&book.app).await;
+        let took = started.elapsed();
+        assert!(
+            took < Duration::from_secs(15),
+            "{}: the drain took {took:?}",
+            set.name()
+        );
+        assert_eq!(report["retrying"], 1, "{report}");
+        assert_eq!(report["sent"], 0, "{report}");
+        let rows = rows_of(&book, &set, &id).await;
+        assert_eq!(rows[0][1].as_deref(), Some("pending"), "{rows:?}");
+        assert_eq!(rows[0][2].as_deref(), Some("2"), "{rows:?}");
+        let error = rows[0][3].clone().unwrap_or_default();
+        assert!(error.starts_with("no answer"), "{}: {error}", set.name());
+        let status = sync_status(&book).await;
+        assert_eq!(status["pending"], 1, "nothing lost: {status}");
+    }
+}
