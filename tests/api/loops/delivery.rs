@@ -209,26 +209,15 @@ async fn the_admin_api_is_for_admins_and_the_drain_also_takes_its_token() {
         assert_eq!(wrong.status, 401, "{wrong}");
         let report = drain(&book.app).await;
         assert_eq!(report["sent"], 0, "{report}");
-        let unknown = call(
-            &book.app,
+        let unknown = as_admin(
+            &book,
             Method::GET,
             "/api/loops/backfill/0190a0a0-0000-7000-8000-000000000000",
-            book.admin(),
-            &[],
-            Body::Empty,
         )
         .await;
         assert_eq!(unknown.status, 404, "{unknown}");
         assert_eq!(unknown.header("content-type"), "application/problem+json");
-        let wrong_method = call(
-            &book.app,
-            Method::DELETE,
-            "/api/loops/status",
-            book.admin(),
-            &[],
-            Body::Empty,
-        )
-        .await;
+        let wrong_method = as_admin(&book, Method::DELETE, "/api/loops/status").await;
         assert_eq!(wrong_method.status, 405, "{wrong_method}");
         // The private paths are not reachable from outside.
         for path in [
@@ -236,15 +225,7 @@ async fn the_admin_api_is_for_admins_and_the_drain_also_takes_its_token() {
             "/private/health",
             "/private/loops-backfill",
         ] {
-            let reply = call(
-                &book.app,
-                Method::POST,
-                path,
-                book.admin(),
-                &[],
-                Body::Empty,
-            )
-            .await;
+            let reply = as_admin(&book, Method::POST, path).await;
             assert_eq!(reply.status, 404, "{path}: {reply}");
         }
     }

@@ -177,15 +177,7 @@ async fn a_refused_row_becomes_a_dead_letter_after_the_allowed_attempts_and_repl
             "a dead letter is not retried"
         );
 
-        let letters = call(
-            &book.app,
-            Method::GET,
-            "/api/loops/dead-letters",
-            book.admin(),
-            &[],
-            Body::Empty,
-        )
-        .await;
+        let letters = as_admin(&book, Method::GET, "/api/loops/dead-letters").await;
         assert_eq!(letters.status, 200, "{letters}");
         let data = letters.body["data"].as_array().unwrap();
         assert_eq!(data.len(), 1, "{letters}");
@@ -196,29 +188,13 @@ async fn a_refused_row_becomes_a_dead_letter_after_the_allowed_attempts_and_repl
 
         loops.always(None);
         let replay_path = format!("/api/loops/dead-letters/{letter}/replay");
-        let replayed = call(
-            &book.app,
-            Method::POST,
-            &replay_path,
-            book.admin(),
-            &[],
-            Body::Empty,
-        )
-        .await;
+        let replayed = as_admin(&book, Method::POST, &replay_path).await;
         assert_eq!(replayed.status, 200, "{replayed}");
         assert_eq!(replayed.body["status"], "done", "{replayed}");
         let seen = loops.contacts_for(&id);
         assert_eq!(seen.len(), 4, "{seen:#?}");
         assert_eq!(seen[3].method, "PUT");
-        let again = call(
-            &book.app,
-            Method::POST,
-            &replay_path,
-            book.admin(),
-            &[],
-            Body::Empty,
-        )
-        .await;
+        let again = as_admin(&book, Method::POST, &replay_path).await;
         assert_eq!(again.status, 409, "{again}");
         assert_eq!(again.header("content-type"), "application/problem+json");
         let status = sync_status(&book).await;

@@ -203,17 +203,14 @@ pub async fn drain(target: &impl Target) -> Value {
     reply.body
 }
 
+/// `method path` without a body, as the book's admin.
+pub async fn as_admin(book: &Book, method: Method, path: &str) -> Reply {
+    call(&book.app, method, path, book.admin(), &[], Body::Empty).await
+}
+
 /// `GET /api/loops/status` as admin.
 pub async fn sync_status(book: &Book) -> Value {
-    let reply = call(
-        &book.app,
-        Method::GET,
-        "/api/loops/status",
-        book.admin(),
-        &[],
-        Body::Empty,
-    )
-    .await;
+    let reply = as_admin(book, Method::GET, "/api/loops/status").await;
     assert_eq!(reply.status, 200, "{reply}");
     reply.body
 }
