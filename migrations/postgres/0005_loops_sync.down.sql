@@ -4,6 +4,7 @@
 
 DROP TABLE loops_backfill_jobs;
 DROP TABLE loops_leases;
+DROP INDEX loops_outbox_done_idx;
 DROP INDEX loops_outbox_job_idx;
 DROP INDEX loops_outbox_sent_idx;
 DROP INDEX loops_outbox_client_created_idx;

@@ -20,6 +20,8 @@ ALTER TABLE loops_outbox ADD COLUMN job_id TEXT;
 CREATE INDEX loops_outbox_client_created_idx ON loops_outbox (client_id, created_at, id);
 CREATE INDEX loops_outbox_sent_idx ON loops_outbox (sent_at) WHERE sent_at IS NOT NULL;
 CREATE INDEX loops_outbox_job_idx ON loops_outbox (job_id, status) WHERE job_id IS NOT NULL;
+-- Pruning: done rows past `loops_retention_days`, oldest first.
+CREATE INDEX loops_outbox_done_idx ON loops_outbox (updated_at) WHERE status = 'done';
 
 CREATE TABLE loops_leases (
     client_id   TEXT NOT NULL PRIMARY KEY,

@@ -121,6 +121,7 @@ fn the_app_manifest_grants_only_what_each_component_needs() {
             "loops_max_attempts",
             "loops_request_timeout_ms",
             "loops_requests_per_second",
+            "loops_retention_days",
             "loops_retry_base_ms",
             "loops_sync_enabled",
             "slow_query_ms"

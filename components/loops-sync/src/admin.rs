@@ -54,15 +54,25 @@ fn report_json(report: &Report, paused: Option<&str>) -> serde_json::Value {
     value
 }
 
-/// `POST /api/loops/drain`: continues running backfill jobs, then delivers everything due
-/// within `loops_drain_budget_ms`; answers with counts.
+/// Rows pruned per drain at most (the rest go on the next one).
+const PRUNE_BATCH: i64 = 1_000;
+/// A lease this long expired belongs to a drain that died.
+const STALE_LEASE_MS: u64 = 3_600_000;
+
+/// `POST /api/loops/drain`: prunes what retention allows, continues running backfill jobs,
+/// then delivers everything due within `loops_drain_budget_ms`; answers with counts.
 pub fn drain(call: &Call<'_>) -> Result<Response, ApiError> {
+    let now_ms = unix_millis_now();
+    let done_before = rfc3339_utc_from_unix_millis(
+        now_ms.saturating_sub(call.config.retention_days * 86_400_000),
+    );
+    let leases_before = rfc3339_utc_from_unix_millis(now_ms.saturating_sub(STALE_LEASE_MS));
+    let (pruned, stale_leases) = store::prune(call.db, &done_before, &leases_before, PRUNE_BATCH)?;
     if let Some(why) = paused(call.config) {
-        return http_kit::json_response(
-            200,
-            &report_json(&Report::default(), Some(why)),
-            call.request_id,
-        );
+        let mut body = report_json(&Report::default(), Some(why));
+        body["pruned"] = pruned.into();
+        body["stale_leases_removed"] = stale_leases.into();
+        return http_kit::json_response(200, &body, call.request_id);
     }
     let mut run = Run::new(
         call.db,
@@ -75,6 +85,8 @@ pub fn drain(call: &Call<'_>) -> Result<Response, ApiError> {
     run.deliver(None)?;
     let mut body = report_json(&run.report, None);
     body["backfill_enqueued"] = enqueued.into();
+    body["pruned"] = pruned.into();
+    body["stale_leases_removed"] = stale_leases.into();
     http_kit::json_response(200, &body, call.request_id)
 }
 

@@ -22,6 +22,8 @@ pub struct Config {
     pub drain_budget_ms: u64,
     /// How long the delivery right after a client write may work.
     pub inline_budget_ms: u64,
+    /// Done rows are deleted this many days after they ended.
+    pub retention_days: u64,
 }
 
 fn variable(name: &str) -> String {
@@ -79,6 +81,7 @@ impl Config {
             request_timeout_ms: number("loops_request_timeout_ms", 5_000, 100..=60_000)?,
             drain_budget_ms: number("loops_drain_budget_ms", 20_000, 100..=600_000)?,
             inline_budget_ms: number("loops_inline_budget_ms", 1_500, 0..=60_000)?,
+            retention_days: number("loops_retention_days", 30, 1..=3_650)?,
         })
     }
 

@@ -237,6 +237,26 @@ pub fn unclaim(db: &Database, row: &OutboxRow, now: &str) -> Result<(), DbError>
     Ok(())
 }
 
+/// Retention: deletes up to `limit` done rows last changed before `done_before`, and the
+/// leases of drains that died, expired before `leases_before`. `(rows, leases)` deleted.
+pub fn prune(
+    db: &Database,
+    done_before: &str,
+    leases_before: &str,
+    limit: i64,
+) -> Result<(u64, u64), DbError> {
+    let rows = db.execute(
+        "DELETE FROM loops_outbox WHERE id IN (SELECT id FROM loops_outbox \
+         WHERE status = 'done' AND updated_at < $1 ORDER BY updated_at LIMIT $2)",
+        &[text(done_before), int(limit)],
+    )?;
+    let leases = db.execute(
+        "DELETE FROM loops_leases WHERE expires_at < $1",
+        &[text(leases_before)],
+    )?;
+    Ok((rows, leases))
+}
+
 /// `GET /api/loops/status` figures.
 pub struct Status {
     pub pending: i64,

@@ -277,3 +277,54 @@ async fn with_the_sync_disabled_rows_accumulate_and_drain_once_it_is_back_on() {
         drop(app);
     }
 }
+
+#[tokio::test]
+async fn a_drain_prunes_sent_rows_past_retention_and_leases_of_dead_drains_but_nothing_else() {
+    for set in backend_sets().await {
+        let loops = FakeLoops::start().await;
+        let book = synced_book(&set, &loops, &[("loops_retention_days", "7")]).await;
+        let created = create_ok(&book.app, book.admin(), &new_client("kept")).await;
+        let id = created["id"].as_str().unwrap().to_owned();
+        loops.wait_for(WAIT, |s| !s.is_empty()).await;
+        // Rows as a year-old history would leave them: sent, dead, pending; and a lease
+        // whose drain died.
+        let old = "2025-01-01T00:00:00.000Z";
+        let mut inserts = String::new();
+        for (n, status) in ["done", "done", "failed", "pending"].iter().enumerate() {
+            inserts.push_str(&format!(
+                "INSERT INTO loops_outbox (id, client_id, operation, payload, status, attempts, \
+                 next_attempt_at, idempotency_key, created_at, updated_at) VALUES \
+                 ('old-{n}-{tag}', 'gone-{n}-{tag}', 'delete', '{{\"client_id\": \"x\"}}', \
+                 '{status}', 1, '{old}', 'old-{n}-{tag}', '{old}', '{old}');\n",
+                tag = tag(),
+            ));
+        }
+        inserts.push_str(&format!(
+            "INSERT INTO loops_leases (client_id, holder, expires_at) VALUES \
+             ('dead-{}', 'a drain that died', '{old}');",
+            tag()
+        ));
+        db_execute(&set, &book, &inserts).await;
+        let report = drain(&book.app).await;
+        assert_eq!(report["pruned"], 2, "{}: {report}", set.name());
+        assert_eq!(report["stale_leases_removed"], 1, "{report}");
+        let left = db_rows(
+            &set,
+            &book.app,
+            "SELECT status FROM loops_outbox WHERE id LIKE 'old-%' ORDER BY status",
+        )
+        .await;
+        let left: Vec<_> = left
+            .into_iter()
+            .map(|r| r[0].clone().unwrap_or_default())
+            .collect();
+        // The year-old pending row was due: the drain tried it (a delete, 200 from Loops).
+        assert!(
+            left == ["failed", "pending"] || left == ["done", "failed"],
+            "dead letters and open rows are never pruned: {left:?}"
+        );
+        let rows = rows_of(&book, &set, &id).await;
+        assert_eq!(rows.len(), 1, "this week's sent row is kept: {rows:?}");
+        assert_eq!(rows[0][1].as_deref(), Some("done"));
+    }
+}

@@ -250,3 +250,26 @@ pub fn synced_app(
         .variable("loops_drain_token", DRAIN_TOKEN)
         .variable("loops_sync_enabled", if enabled { "true" } else { "false" })
 }
+
+/// Runs `sql` (a write) on the app's database.
+pub async fn db_execute(set: &BackendSet, book: &Book, sql: &str) {
+    match set {
+        BackendSet::Sqlite => {
+            let file = book.app.dir.path().join(".spin").join("sqlite_db.db");
+            let connection = rusqlite::Connection::open(&file).expect("the app's SQLite database");
+            connection
+                .busy_timeout(Duration::from_secs(10))
+                .expect("busy timeout");
+            connection
+                .execute_batch(sql)
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+        BackendSet::PostgresRedis { db, .. } => {
+            db.client()
+                .await
+                .batch_execute(sql)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+    }
+}
