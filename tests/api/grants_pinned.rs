@@ -35,6 +35,39 @@ fn variable_names(component: &toml::Value) -> Vec<String> {
     variables.into_keys().collect()
 }
 
+/// A component's variables other than the rate limiter's (pinned by their own test).
+fn own_variable_names(component: &toml::Value) -> Vec<String> {
+    variable_names(component)
+        .into_iter()
+        .filter(|name| !name.starts_with("rate_limit_"))
+        .collect()
+}
+
+const RATE_LIMIT_VARIABLES: [&str; 7] = [
+    "rate_limit_fail_open",
+    "rate_limit_ip_limit",
+    "rate_limit_tier_free",
+    "rate_limit_tier_premium",
+    "rate_limit_tier_standard",
+    "rate_limit_trusted_proxy_hops",
+    "rate_limit_window_seconds",
+];
+
+#[test]
+fn the_components_with_public_routes_and_only_they_hold_the_rate_limit_variables() {
+    for (id, component) in &components() {
+        let held: Vec<String> = variable_names(component)
+            .into_iter()
+            .filter(|name| name.starts_with("rate_limit_"))
+            .collect();
+        if ["auth", "clients", "loops-sync"].contains(&id.as_str()) {
+            assert_eq!(held, RATE_LIMIT_VARIABLES, "{id} limits its public routes");
+        } else {
+            assert!(held.is_empty(), "{id} has no limited route: {held:?}");
+        }
+    }
+}
+
 #[test]
 fn the_app_manifest_grants_only_what_each_component_needs() {
     let components = components();
@@ -82,7 +115,7 @@ fn the_app_manifest_grants_only_what_each_component_needs() {
          loops-sync (delivery after a write) — never Loops itself"
     );
     assert_eq!(
-        variable_names(&components["clients"]),
+        own_variable_names(&components["clients"]),
         [
             "database_url",
             "import_time_budget_ms",
@@ -107,7 +140,7 @@ fn the_app_manifest_grants_only_what_each_component_needs() {
         "loops-sync alone reaches Loops, at the configured base URL only"
     );
     assert_eq!(
-        variable_names(&components["loops-sync"]),
+        own_variable_names(&components["loops-sync"]),
         [
             "database_url",
             "jwt_audience",
@@ -160,7 +193,7 @@ fn the_app_manifest_grants_only_what_each_component_needs() {
         "auth reaches its database and nothing else over the network"
     );
     assert_eq!(
-        variable_names(&components["auth"]),
+        own_variable_names(&components["auth"]),
         [
             "access_token_ttl_seconds",
             "bootstrap_admin_email",

@@ -7,4 +7,5 @@ mod health;
 mod loops;
 mod migrations;
 mod openapi;
+mod rate_limit;
 mod readiness;

@@ -8,8 +8,8 @@ use crate::now::Now;
 use crate::signing_key_source;
 use crate::store::api_keys;
 use crate::store::users::{self, UserRecord};
-use crm_domain::auth::Role;
 use crm_domain::auth::routes::Access;
+use crm_domain::auth::{Role, Tier};
 use crm_platform::auth::{Credential, TokenRules, credential, sha256_hex, verify_access_token};
 use crm_platform::db::Database;
 use crm_platform::http_kit::ApiError;
@@ -31,6 +31,8 @@ pub fn authenticate(
     if access == Access::Admin && user.role != Role::Admin {
         return Err(ApiError::Forbidden("This route is for admins.".to_owned()));
     }
+    // Users are limited at the `standard` tier (API keys are refused on these routes).
+    crm_platform::rate_limit::limit_subject("user", &user.id, Tier::Standard)?;
     Ok(user)
 }
 

@@ -50,7 +50,7 @@ mod export {
 
 /// Request id, error mapping and access log are `serve`'s; routing is `route`'s.
 fn handle_auth(request: Request) -> Response {
-    http_kit::serve(COMPONENT, request, route)
+    http_kit::serve_public(COMPONENT, request, route)
 }
 
 fn route(request: &Request, request_id: &RequestId) -> Result<Response, ApiError> {

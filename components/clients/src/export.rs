@@ -25,7 +25,7 @@ const NDJSON: &str = "application/x-ndjson";
 pub async fn stream(incoming: IncomingRequest, response_out: ResponseOutparam) {
     let (request, _) = body::read(incoming, 0).await;
     let mut started: Option<(Database, list::Page, crm_domain::RequestId)> = None;
-    let response = http_kit::serve_async(COMPONENT, request, async |request, request_id| {
+    let response = http_kit::serve_public_async(COMPONENT, request, async |request, request_id| {
         if !request.query().is_empty() {
             return Err(ApiError::BadRequest(
                 "The export takes no parameters.".into(),

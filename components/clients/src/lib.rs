@@ -71,7 +71,7 @@ async fn handle_clients(incoming: IncomingRequest, response_out: ResponseOutpara
     let (request, read) = body::read(incoming, limit).await;
     let path_id = matched.as_ref().and_then(|(_, id)| id.clone());
     let response =
-        http_kit::serve_async(COMPONENT, request, async |request, request_id| match read {
+        http_kit::serve_public_async(COMPONENT, request, async |request, request_id| match read {
             ReadBody::Complete => route(request, request_id, matched).await,
             ReadBody::TooLarge => Err(ApiError::ContentTooLarge {
                 limit_bytes: limit as u64,

@@ -37,7 +37,7 @@ mod export {
 }
 
 async fn handle(request: Request) -> Response {
-    http_kit::serve_async(COMPONENT, request, route).await
+    http_kit::serve_public_async(COMPONENT, request, route).await
 }
 
 /// Who may call a public route.

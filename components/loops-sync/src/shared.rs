@@ -6,7 +6,7 @@
 use crate::config::Config;
 use crm_domain::loops::limiter_slot;
 use crm_platform::clock::unix_millis_now;
-use crm_platform::kv::kv_error_name;
+use crm_platform::kv::{kv_error_name, stored_number as number};
 use sha2::{Digest, Sha256};
 use spin_sdk::wit::wasi::keyvalue::atomics::{self, Cas, CasError};
 use spin_sdk::wit::wasi::keyvalue::store::{self, Bucket};
@@ -24,21 +24,6 @@ pub const DURATION_BUCKETS_MS: [u64; 8] = [10, 25, 50, 100, 250, 500, 1_000, 5_0
 pub struct Shared {
     bucket: Bucket,
     team: String,
-}
-
-/// A stored number: decimal text as this component writes it, or the 8-byte counter a
-/// SQLite-backed store's `increment` creates (Redis keeps increments as decimal text).
-fn number(bytes: &[u8]) -> u64 {
-    if !bytes.is_empty() && bytes.iter().all(u8::is_ascii_digit) {
-        return std::str::from_utf8(bytes)
-            .ok()
-            .and_then(|text| text.parse().ok())
-            .unwrap_or(0);
-    }
-    match <[u8; 8]>::try_from(bytes) {
-        Ok(raw) => i64::from_le_bytes(raw).max(0) as u64,
-        Err(_) => 0,
-    }
 }
 
 impl Shared {
@@ -151,19 +136,5 @@ impl Shared {
 
     pub fn cache_probe(&self, value: &[u8]) {
         let _ = self.bucket.set(&self.key("probe"), value);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::number;
-
-    #[test]
-    fn numbers_read_in_both_stored_forms() {
-        assert_eq!(number(b"1764160000123"), 1_764_160_000_123);
-        assert_eq!(number(&0i64.to_le_bytes()), 0);
-        assert_eq!(number(&42i64.to_le_bytes()), 42);
-        assert_eq!(number(b""), 0);
-        assert_eq!(number(b"garbage"), 0);
     }
 }

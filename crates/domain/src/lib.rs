@@ -8,6 +8,7 @@ pub mod log;
 pub mod loops;
 pub mod migrations;
 pub mod problem;
+pub mod rate_limit;
 pub mod request_id;
 pub mod route_template;
 pub mod timestamp;

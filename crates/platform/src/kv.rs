@@ -24,6 +24,22 @@ pub fn kv_round_trip(label: &str) -> Result<(), String> {
     }
 }
 
+/// A number as stored in a key-value store: decimal text (what `set` writes, and Redis'
+/// `INCRBY`), or the 8-byte little-endian counter Spin's SQLite-backed store's `increment`
+/// keeps. Anything else reads as 0.
+pub fn stored_number(bytes: &[u8]) -> u64 {
+    if !bytes.is_empty() && bytes.iter().all(u8::is_ascii_digit) {
+        return std::str::from_utf8(bytes)
+            .ok()
+            .and_then(|text| text.parse().ok())
+            .unwrap_or(0);
+    }
+    match <[u8; 8]>::try_from(bytes) {
+        Ok(raw) => i64::from_le_bytes(raw).max(0) as u64,
+        Err(_) => 0,
+    }
+}
+
 fn unavailable(error: &Error) -> String {
     format!("key-value store unavailable: {}", kv_error_name(error))
 }
@@ -40,6 +56,16 @@ pub fn kv_error_name(error: &Error) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_read_in_both_stored_forms() {
+        assert_eq!(stored_number(b"1764160000123"), 1_764_160_000_123);
+        assert_eq!(stored_number(&0i64.to_le_bytes()), 0);
+        assert_eq!(stored_number(&42i64.to_le_bytes()), 42);
+        assert_eq!(stored_number(&(-3i64).to_le_bytes()), 0);
+        assert_eq!(stored_number(b""), 0);
+        assert_eq!(stored_number(b"garbage"), 0);
+    }
 
     #[test]
     fn error_names_never_include_the_payload() {

@@ -1,5 +1,5 @@
 //! crm-platform: spin-sdk adapters shared by the components (http kit, auth verification kit,
-//! logging, kv, db, clock).
+//! logging, kv, db, clock, rate limiting).
 #![forbid(unsafe_code)]
 
 mod api_error;
@@ -9,3 +9,4 @@ pub mod db;
 pub mod http_kit;
 pub mod kv;
 pub mod log;
+pub mod rate_limit;

@@ -51,8 +51,11 @@ const LOG_COMPONENT: &str = "auth-kit";
 /// `default`, refuses disabled users). 401 problem+json with
 /// `WWW-Authenticate: Bearer realm="crm-api", error="invalid_token"` when the credential is
 /// missing or invalid; 503 when `auth` cannot be reached.
+/// The caller is then limited by its tier (`crate::rate_limit`): 429 when over.
 pub async fn authenticate(request: &Request) -> Result<Principal, ApiError> {
-    authenticate_with(&SpinBackend::default(), credential(request)).await
+    let principal = authenticate_with(&SpinBackend::default(), credential(request)).await?;
+    crate::rate_limit::limit_principal(&principal)?;
+    Ok(principal)
 }
 
 /// 403 problem+json unless `principal.may(role)`.

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 pub use crate::api_error::{ApiError, BEARER_REALM, BearerError};
 pub use json_body::{json_body, media_type};
-pub use serve::{serve, serve_async};
+pub use serve::{serve, serve_async, serve_public, serve_public_async};
 
 /// Header carrying the request id in both directions.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";

@@ -63,6 +63,33 @@ pub async fn serve_async(
     exchange.finish(outcome)
 }
 
+/// [`serve`] for a public route: the request is first limited by its client address
+/// (`crate::rate_limit`); the response carries the `RateLimit-*` headers.
+pub fn serve_public(
+    component: &'static str,
+    request: Request,
+    route: impl FnOnce(&Request, &RequestId) -> Result<Response, ApiError>,
+) -> Response {
+    let exchange = Exchange::begin(component, &request);
+    let outcome = crate::rate_limit::limit_address(&request)
+        .and_then(|()| route(&request, &exchange.request_id));
+    exchange.finish(outcome)
+}
+
+/// [`serve_async`] for a public route (see [`serve_public`]).
+pub async fn serve_public_async(
+    component: &'static str,
+    request: Request,
+    route: impl AsyncFnOnce(&Request, &RequestId) -> Result<Response, ApiError>,
+) -> Response {
+    let exchange = Exchange::begin(component, &request);
+    let outcome = match crate::rate_limit::limit_address(&request) {
+        Ok(()) => route(&request, &exchange.request_id).await,
+        Err(refused) => Err(refused),
+    };
+    exchange.finish(outcome)
+}
+
 /// What the end of a request needs from its start.
 struct Exchange {
     component: &'static str,
@@ -73,6 +100,7 @@ struct Exchange {
 
 impl Exchange {
     fn begin(component: &'static str, request: &Request) -> Self {
+        crate::rate_limit::begin();
         Self {
             component,
             stopwatch: Stopwatch::start(),
@@ -86,6 +114,7 @@ impl Exchange {
         let mut response =
             outcome.unwrap_or_else(|error| error.into_response(&self.request_id, self.component));
         response.set_header(REQUEST_ID_HEADER, self.request_id.as_str());
+        crate::rate_limit::add_headers(&mut response);
         log::access(
             self.component,
             &self.summary,
