@@ -274,7 +274,21 @@ pub fn job(call: &Call<'_>, id: &str) -> Result<Response, ApiError> {
 fn continue_jobs(call: &Call<'_>, run: &Run<'_>) -> Result<u64, ApiError> {
     let mut enqueued = 0;
     for job_id in store::running_jobs(call.db)? {
-        enqueued += enqueue_pages(run, &job_id)?;
+        // A job whose pages fail (clients unreachable) must not stop delivery: it is
+        // logged and tried again on the next drain.
+        match enqueue_pages(run, &job_id) {
+            Ok(added) => enqueued += added,
+            Err(error) => crm_platform::log::emit(
+                crm_domain::LogLine::new(
+                    crm_domain::Level::Warn,
+                    crate::COMPONENT,
+                    "backfill page failed; the job continues on the next drain",
+                )
+                .field("request_id", call.request_id.as_str())
+                .field("job_id", job_id.as_str())
+                .field("error", error.to_problem().detail().to_owned()),
+            ),
+        }
     }
     Ok(enqueued)
 }

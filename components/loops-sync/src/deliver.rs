@@ -27,6 +27,8 @@ const MARGIN_MS: u64 = 150;
 /// Latest a request may leave after its limiter slot (ms): with slots 125 ms apart (8/s),
 /// no second then holds more than 9 requests from all replicas together.
 const LATE_MS: u64 = 50;
+/// Pause before claiming again a client another delivery holds (scoped runs only).
+const BUSY_RETRY_MS: u64 = 50;
 /// Shortest answer time worth starting an attempt for.
 const MIN_ATTEMPT_MS: u64 = 100;
 
@@ -48,6 +50,8 @@ pub struct Report {
 enum ClientEnd {
     Done,
     Busy,
+    /// The client's newest open row is not due yet.
+    NotDue,
     /// Stop the whole run, for this reason.
     Stop(&'static str),
 }
@@ -101,10 +105,12 @@ impl<'a> Run<'a> {
                 return Ok(());
             }
             let mut progress = false;
+            let busy_before = self.report.busy;
             for client_id in clients {
                 match self.deliver_client(&client_id)? {
                     ClientEnd::Done => progress = true,
                     ClientEnd::Busy => self.report.busy += 1,
+                    ClientEnd::NotDue => {}
                     ClientEnd::Stop(why) => {
                         self.report.stopped = Some(why);
                         return Ok(());
@@ -112,6 +118,13 @@ impl<'a> Run<'a> {
                 }
             }
             if !progress {
+                // A client written while another delivery held it: that one may have looked
+                // for rows just before this write committed. Wait for its lease (within the
+                // budget) rather than leave the row for the next drain.
+                if among.is_some() && self.report.busy > busy_before {
+                    std::thread::sleep(Duration::from_millis(BUSY_RETRY_MS));
+                    continue;
+                }
                 return Ok(());
             }
         }
@@ -137,35 +150,31 @@ impl<'a> Run<'a> {
     }
 
     fn deliver_leased(&mut self, client_id: &str, until: &str) -> Result<ClientEnd, DbError> {
+        let mut progress = false;
         for _ in 0..MAX_ROWS_PER_LEASE {
             let now = rfc3339_utc_from_unix_millis(unix_millis_now());
             let Some(row) = store::newest_due(self.db, client_id, &now)? else {
-                return Ok(ClientEnd::Done);
+                // Nothing due (or the newest row still waits for its retry): no progress,
+                // so a run does not pick this client again and again.
+                return Ok(if progress {
+                    ClientEnd::Done
+                } else {
+                    ClientEnd::NotDue
+                });
             };
             if let Some(newer) = store::sent_after(self.db, &row)? {
                 self.report.coalesced += store::record_superseded(self.db, &row, &newer, &now)?;
+                progress = true;
                 continue;
             }
-            // The slot bounds when the request leaves: work between the slot and the send
-            // (the re-read, the in-flight mark) may not push it more than LATE_MS past
-            // its slot, or requests of several replicas could bunch up; a late one takes
-            // the next slot.
-            let row = loop {
-                let slot_at = match self.wait_for_a_slot() {
-                    Ok(at) => at,
-                    Err(why) => return Ok(ClientEnd::Stop(why)),
-                };
-                // The client may have been written while this waited: send what is newest.
-                let now = rfc3339_utc_from_unix_millis(unix_millis_now());
-                let Some(row) = store::newest_due(self.db, client_id, &now)? else {
-                    return Ok(ClientEnd::Done);
-                };
-                store::mark_in_flight(self.db, &row.id, until, &now)?;
-                if unix_millis_now() <= slot_at + LATE_MS {
-                    break row;
-                }
+            // Everything that touches the database happens before the slot, so a request
+            // leaves within LATE_MS of its slot however slow the database is.
+            store::mark_in_flight(self.db, &row.id, until, &now)?;
+            if let Err(why) = self.wait_for_a_slot() {
                 store::unclaim(self.db, &row, &now)?;
-            };
+                return Ok(ClientEnd::Stop(why));
+            }
+            progress = true;
             let delivered = self.attempt(&row)?;
             if !delivered {
                 break;
@@ -174,30 +183,39 @@ impl<'a> Run<'a> {
         Ok(ClientEnd::Done)
     }
 
-    /// Waits until this replica may send: not during a pause after a 429, and at a slot
-    /// of the shared limiter within the budget. The slot's time (unix ms).
-    fn wait_for_a_slot(&self) -> Result<u64, &'static str> {
-        let paused = self
-            .shared
-            .paused_for_ms()
-            .map_err(|e| self.kv_trouble(e))?;
-        if paused > 0 {
-            return Err("paused");
-        }
-        let budget = self
-            .remaining_ms()
-            .saturating_sub(self.config.request_timeout_ms.min(self.remaining_ms() / 2));
-        match self
-            .shared
-            .reserve_slot(self.config.interval_ms, budget)
-            .map_err(|e| self.kv_trouble(e))?
-        {
-            Some(slot_at) => {
-                let wait = slot_at.saturating_sub(unix_millis_now());
-                std::thread::sleep(Duration::from_millis(wait));
-                Ok(slot_at)
+    /// Waits until this replica may send: not during a pause after a 429 (checked again
+    /// after waiting), and within LATE_MS of a slot of the shared limiter, within budget.
+    fn wait_for_a_slot(&self) -> Result<(), &'static str> {
+        loop {
+            let paused = self
+                .shared
+                .paused_for_ms()
+                .map_err(|e| self.kv_trouble(e))?;
+            if paused > 0 {
+                return Err("paused");
             }
-            None => Err("limiter"),
+            let budget = self
+                .remaining_ms()
+                .saturating_sub(self.config.request_timeout_ms.min(self.remaining_ms() / 2));
+            let slot_at = self
+                .shared
+                .reserve_slot(self.config.interval_ms, budget)
+                .map_err(|e| self.kv_trouble(e))?
+                .ok_or("limiter")?;
+            std::thread::sleep(Duration::from_millis(
+                slot_at.saturating_sub(unix_millis_now()),
+            ));
+            let paused = self
+                .shared
+                .paused_for_ms()
+                .map_err(|e| self.kv_trouble(e))?;
+            if paused > 0 {
+                return Err("paused");
+            }
+            // A sleep that overran its slot takes the next one.
+            if unix_millis_now() <= slot_at + LATE_MS {
+                return Ok(());
+            }
         }
     }
 
@@ -223,6 +241,22 @@ impl<'a> Run<'a> {
                     serde_json::from_str(&row.payload).map_err(|_| "is not JSON".to_owned())?;
                 call_for(operation, &row.client_id, &payload).map_err(|e| e.to_string())
             });
+        let call = match call {
+            Ok((LoopsCall::Upsert(body), warnings)) => {
+                match store::client_gone(self.db, &row.client_id)? {
+                    // Deleted meanwhile: the contact must go, whatever this row says.
+                    Some(erased) => {
+                        if erased {
+                            store::scrub_payload(self.db, row)?;
+                        }
+                        let user_id = row.client_id.clone();
+                        Ok((LoopsCall::Delete { user_id }, Vec::new()))
+                    }
+                    None => Ok((LoopsCall::Upsert(body), warnings)),
+                }
+            }
+            other => other,
+        };
         let (call, warnings) = match call {
             Ok(pair) => pair,
             Err(why) => {

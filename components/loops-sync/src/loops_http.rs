@@ -113,7 +113,10 @@ pub fn send(
     if let Ok(incoming) = response.consume()
         && let Ok(stream) = incoming.stream()
     {
-        while bytes.len() < MAX_BODY_BYTES {
+        // Each read waits at most the between-bytes timeout; the whole body at most twice
+        // the timeout, so a trickling answer cannot outlive the row's lease.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_millis(timeout_ms * 2);
+        while bytes.len() < MAX_BODY_BYTES && std::time::Instant::now() < deadline {
             match stream.blocking_read(8192) {
                 Ok(chunk) => bytes.extend_from_slice(&chunk),
                 Err(_closed_or_failed) => break,

@@ -94,7 +94,7 @@ impl Shared {
 
     /// Holds every replica back for `ms` (never shortening a longer pause).
     pub fn pause(&self, ms: u64) -> Result<(), String> {
-        let until = unix_millis_now() + ms;
+        let until = unix_millis_now().saturating_add(ms);
         self.update(&self.key("pause_until"), |current| {
             (until > current).then_some(until)
         })?;

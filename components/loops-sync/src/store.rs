@@ -2,7 +2,7 @@
 //! `loops_backfill_jobs`; migrations 0001 and 0005). One SQL text for both dialects:
 //! `$n` placeholders, RFC 3339 text timestamps compared as text.
 
-use crm_platform::db::{Database, DbError, Row, Value, text};
+use crm_platform::db::{Backend, Database, DbError, Row, Value, text};
 
 /// Statuses of a row that still has to reach Loops.
 const OPEN: &str = "('pending', 'in_flight')";
@@ -29,8 +29,8 @@ fn placeholders(first: usize, count: usize) -> String {
         .join(", ")
 }
 
-/// Clients with a row due at `now` and no live lease, oldest due first; only `among`
-/// when given.
+/// Clients with a row due at `now`, oldest due first: only `among` when given (leased ones
+/// included, the caller waits for them), else those without a live lease.
 pub fn due_clients(
     db: &Database,
     now: &str,
@@ -44,14 +44,14 @@ pub fn due_clients(
             format!("AND o.client_id IN ({})", placeholders(3, ids.len()))
         }
         Some(_) => return Ok(Vec::new()),
-        None => String::new(),
+        None => "AND NOT EXISTS (SELECT 1 FROM loops_leases l \
+                 WHERE l.client_id = o.client_id AND l.expires_at > $1)"
+            .to_owned(),
     };
     let rows = db.query(
         &format!(
             "SELECT o.client_id, MIN(o.next_attempt_at) AS due FROM loops_outbox o \
              WHERE o.status IN {OPEN} AND o.next_attempt_at <= $1 {filter} \
-             AND NOT EXISTS (SELECT 1 FROM loops_leases l \
-                 WHERE l.client_id = o.client_id AND l.expires_at > $1) \
              GROUP BY o.client_id ORDER BY due, o.client_id LIMIT $2"
         ),
         &params,
@@ -129,6 +129,34 @@ pub fn sent_after(db: &Database, row: &OutboxRow) -> Result<Option<String>, DbEr
     rows.first().map(|r| r.text("id")).transpose()
 }
 
+/// Whether client `client_id` is gone (soft-deleted or erased), and erased. An upsert for a
+/// gone client is sent as a delete instead: a backfill page that read the client just before
+/// its deletion committed must not bring the contact back at Loops.
+pub fn client_gone(db: &Database, client_id: &str) -> Result<Option<bool>, DbError> {
+    let rows = db.query(
+        "SELECT CASE WHEN erased_at IS NULL THEN 0 ELSE 1 END AS erased FROM clients \
+         WHERE id = $1 AND deleted_at IS NOT NULL",
+        &[text(client_id)],
+    )?;
+    rows.first()
+        .map(|row| Ok(row.i64("erased")? == 1))
+        .transpose()
+}
+
+/// An erased client's row keeps only its id (as the erasure does for the rows it saw).
+pub fn scrub_payload(db: &Database, row: &OutboxRow) -> Result<(), DbError> {
+    let payload = serde_json::json!({ "client_id": row.client_id }).to_string();
+    let cast = match db.backend() {
+        Backend::Postgres => "CAST(CAST($2 AS TEXT) AS JSONB)",
+        Backend::Sqlite => "$2",
+    };
+    db.execute(
+        &format!("UPDATE loops_outbox SET payload = {cast} WHERE id = $1"),
+        &[text(&row.id), text(&payload)],
+    )?;
+    Ok(())
+}
+
 /// Marks the row as being sent, claimable again after `until` should this drain die.
 pub fn mark_in_flight(db: &Database, id: &str, until: &str, now: &str) -> Result<(), DbError> {
     db.execute(
@@ -144,7 +172,7 @@ pub fn record_sent(db: &Database, row: &OutboxRow, now: &str) -> Result<u64, DbE
     db.transaction(|db| {
         db.execute(
             "UPDATE loops_outbox SET status = 'done', attempts = attempts + 1, sent_at = $2, \
-             last_error = NULL, updated_at = $2 WHERE id = $1",
+             last_error = NULL, updated_at = $2 WHERE id = $1 AND status = 'in_flight'",
             &[text(&row.id), text(now)],
         )?;
         coalesce_older(db, row, &row.id, now)
@@ -197,34 +225,42 @@ pub fn record_retry(
     db.transaction(|db| {
         db.execute(
             "UPDATE loops_outbox SET status = 'pending', attempts = attempts + 1, \
-             next_attempt_at = $2, last_error = $3, updated_at = $4 WHERE id = $1",
+             next_attempt_at = $2, last_error = $3, updated_at = $4 \
+             WHERE id = $1 AND status = 'in_flight'",
             &[text(&row.id), text(next_at), text(error), text(now)],
         )?;
         db.execute(
             &format!(
                 "UPDATE loops_outbox SET status = 'pending', next_attempt_at = $3, \
-                 updated_at = $4 WHERE client_id = $1 AND id <> $2 AND status IN {OPEN} \
-                 AND next_attempt_at < $3"
+                 updated_at = $4 WHERE client_id = $1 AND status IN {OPEN} \
+                 AND next_attempt_at < $3 \
+                 AND (created_at < $5 OR (created_at = $5 AND id < $2))"
             ),
             &[
                 text(&row.client_id),
                 text(&row.id),
                 text(next_at),
                 text(now),
+                text(&row.created_at),
             ],
         )?;
         Ok(())
     })
 }
 
-/// The row is a dead letter: kept, visible and replayable.
+/// The row is a dead letter: kept, visible and replayable. The client's older open rows
+/// are folded into it — they must not go out after it (an older upsert after a refused
+/// delete would bring the contact back); replaying the dead letter is the way forward.
 pub fn record_dead(db: &Database, row: &OutboxRow, error: &str, now: &str) -> Result<(), DbError> {
-    db.execute(
-        "UPDATE loops_outbox SET status = 'failed', attempts = attempts + 1, last_error = $2, \
-         updated_at = $3 WHERE id = $1",
-        &[text(&row.id), text(error), text(now)],
-    )?;
-    Ok(())
+    db.transaction(|db| {
+        db.execute(
+            "UPDATE loops_outbox SET status = 'failed', attempts = attempts + 1, \
+             last_error = $2, updated_at = $3 WHERE id = $1",
+            &[text(&row.id), text(error), text(now)],
+        )?;
+        coalesce_older(db, row, &row.id, now)?;
+        Ok(())
+    })
 }
 
 /// The row was not attempted after all (the run stopped first): pending again, due now.
@@ -245,9 +281,14 @@ pub fn prune(
     leases_before: &str,
     limit: i64,
 ) -> Result<(u64, u64), DbError> {
+    // A client's newest sent row is kept whatever its age: it is what tells a replayed old
+    // dead letter that it is stale (`sent_after`).
     let rows = db.execute(
-        "DELETE FROM loops_outbox WHERE id IN (SELECT id FROM loops_outbox \
-         WHERE status = 'done' AND updated_at < $1 ORDER BY updated_at LIMIT $2)",
+        "DELETE FROM loops_outbox WHERE id IN (SELECT o.id FROM loops_outbox o \
+         WHERE o.status = 'done' AND o.updated_at < $1 AND EXISTS (SELECT 1 FROM loops_outbox n \
+             WHERE n.client_id = o.client_id AND n.status = 'done' AND n.sent_at IS NOT NULL \
+             AND (n.created_at > o.created_at OR (n.created_at = o.created_at AND n.id > o.id))) \
+         ORDER BY o.updated_at LIMIT $2)",
         &[text(done_before), int(limit)],
     )?;
     let leases = db.execute(

@@ -321,14 +321,15 @@ pub struct LimiterSlot {
 
 /// A `Retry-After` value in milliseconds from `now_unix_ms`: delay-seconds, or an
 /// HTTP-date (IMF-fixdate, `Sun, 06 Nov 1994 08:49:37 GMT`); a date in the past is 0.
-/// `None` when absent or unreadable.
+/// `None` when absent or unreadable. Capped at [`BACKOFF_CAP_MS`].
 pub fn retry_after_ms(value: &str, now_unix_ms: u64) -> Option<u64> {
     let value = value.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(seconds.saturating_mul(1000));
-    }
-    let at = http_date_unix_ms(value)?;
-    Some(at.saturating_sub(now_unix_ms))
+    let ms = match value.parse::<u64>() {
+        Ok(seconds) => seconds.saturating_mul(1000),
+        Err(_) => http_date_unix_ms(value)?.saturating_sub(now_unix_ms),
+    };
+    // A wild value must not stop the sync for longer than the backoff's own cap.
+    Some(ms.min(BACKOFF_CAP_MS))
 }
 
 fn http_date_unix_ms(value: &str) -> Option<u64> {
@@ -619,5 +620,14 @@ mod tests {
         );
         assert_eq!(retry_after_ms("soon", now), None);
         assert_eq!(retry_after_ms("Sun, 06 Foo 1994 08:49:37 GMT", now), None);
+        assert_eq!(
+            retry_after_ms("86400000", now),
+            Some(BACKOFF_CAP_MS),
+            "capped"
+        );
+        assert_eq!(
+            retry_after_ms(&u64::MAX.to_string(), now),
+            Some(BACKOFF_CAP_MS)
+        );
     }
 }

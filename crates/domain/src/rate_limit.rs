@@ -94,7 +94,7 @@ fn retry_after_ms(policy: Policy, elapsed_ms: u64, previous: u64, admitted_now: 
 /// (`spin-client-addr`); behind `trusted_hops` proxies, the address the outermost trusted
 /// proxy saw: the `trusted_hops`-th `X-Forwarded-For` entry from the right (anything to
 /// its left is whatever the client claims). Ports and brackets are dropped; an entry that
-/// is not an IP address falls back to the peer.
+/// is not an IP address falls back to the peer; IPv6 addresses count by their /64.
 pub fn client_address(
     peer: Option<&str>,
     forwarded_for: Option<&str>,
@@ -102,7 +102,7 @@ pub fn client_address(
 ) -> Option<String> {
     let peer = peer.and_then(parse_address);
     if trusted_hops == 0 {
-        return peer.map(|ip| ip.to_string());
+        return peer.map(subject_of);
     }
     let hops: Vec<&str> = forwarded_for
         .unwrap_or_default()
@@ -115,7 +115,24 @@ pub fn client_address(
     hops.get(index)
         .and_then(|hop| parse_address(hop))
         .or(peer)
-        .map(|ip| ip.to_string())
+        .map(subject_of)
+}
+
+/// The limiter's subject for an address: IPv4 addresses as they are, IPv6 by their /64
+/// (one end site holds a whole /64, so counting single addresses would let it rotate
+/// through them).
+fn subject_of(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                let prefix = std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
+                format!("{prefix}/64")
+            }
+        },
+    }
 }
 
 /// `1.2.3.4`, `1.2.3.4:5678`, `::1`, `[::1]:5678` → the IP.
@@ -220,7 +237,16 @@ mod tests {
         );
         assert_eq!(
             client_address(Some("[::1]:80"), None, 1).as_deref(),
-            Some("::1")
+            Some("::/64")
+        );
+        assert_eq!(
+            client_address(Some("[2001:db8:1:2:aaaa::7]:443"), None, 0).as_deref(),
+            Some("2001:db8:1:2::/64"),
+            "an IPv6 client counts by its /64"
+        );
+        assert_eq!(
+            client_address(Some("[::ffff:192.0.2.1]:443"), None, 0).as_deref(),
+            Some("192.0.2.1")
         );
         assert_eq!(
             client_address(Some("10.0.0.1:1"), Some("garbage"), 1).as_deref(),

@@ -132,6 +132,11 @@ async fn a_clients_pending_changes_are_coalesced_into_the_newest() {
             .await;
             assert_eq!(reply.status, 200, "{reply}");
         }
+        // Let the deliveries started after each write finish their (refused) attempts.
+        let deadline = std::time::Instant::now() + WAIT;
+        while sync_status(&book).await["in_flight"] != 0 && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         loops.come_back().await;
         let status = drain_until_idle(&book, WAIT).await;
         assert_eq!(status["pending"], 0, "{}: {status}", set.name());
@@ -286,16 +291,28 @@ async fn a_drain_prunes_sent_rows_past_retention_and_leases_of_dead_drains_but_n
         let created = create_ok(&book.app, book.admin(), &new_client("kept")).await;
         let id = created["id"].as_str().unwrap().to_owned();
         loops.wait_for(WAIT, |s| !s.is_empty()).await;
-        // Rows as a year-old history would leave them: sent, dead, pending; and a lease
-        // whose drain died.
+        // A year-old history of this client (two sent rows, older than its newest one), a
+        // year-old dead letter and pending row of other clients, and a lease whose drain
+        // died.
         let old = "2025-01-01T00:00:00.000Z";
         let mut inserts = String::new();
-        for (n, status) in ["done", "done", "failed", "pending"].iter().enumerate() {
+        let rows = [
+            ("done", id.clone()),
+            ("done", id.clone()),
+            ("failed", format!("other-{}", tag())),
+            ("pending", format!("other-{}", tag())),
+        ];
+        for (n, (status, client)) in rows.iter().enumerate() {
+            let sent = if *status == "done" {
+                format!("'{old}'")
+            } else {
+                "NULL".to_owned()
+            };
             inserts.push_str(&format!(
                 "INSERT INTO loops_outbox (id, client_id, operation, payload, status, attempts, \
-                 next_attempt_at, idempotency_key, created_at, updated_at) VALUES \
-                 ('old-{n}-{tag}', 'gone-{n}-{tag}', 'delete', '{{\"client_id\": \"x\"}}', \
-                 '{status}', 1, '{old}', 'old-{n}-{tag}', '{old}', '{old}');\n",
+                 next_attempt_at, idempotency_key, created_at, updated_at, sent_at) VALUES \
+                 ('old-{n}-{tag}', '{client}', 'delete', '{{\"client_id\": \"x\"}}', \
+                 '{status}', 1, '{old}', 'old-{n}-{tag}', '{old}', '{old}', {sent});\n",
                 tag = tag(),
             ));
         }
@@ -318,13 +335,62 @@ async fn a_drain_prunes_sent_rows_past_retention_and_leases_of_dead_drains_but_n
             .into_iter()
             .map(|r| r[0].clone().unwrap_or_default())
             .collect();
-        // The year-old pending row was due: the drain tried it (a delete, 200 from Loops).
-        assert!(
-            left == ["failed", "pending"] || left == ["done", "failed"],
-            "dead letters and open rows are never pruned: {left:?}"
+        // The year-old pending row was due: the drain sent it (a delete, 200 from Loops),
+        // and as its client's only sent row it is kept.
+        assert_eq!(
+            left,
+            ["done", "failed"],
+            "dead letters, open rows and a client's newest sent row are never pruned"
         );
         let rows = rows_of(&book, &set, &id).await;
         assert_eq!(rows.len(), 1, "this week's sent row is kept: {rows:?}");
         assert_eq!(rows[0][1].as_deref(), Some("done"));
+    }
+}
+
+#[tokio::test]
+async fn an_upsert_for_a_client_deleted_meanwhile_goes_out_as_a_delete_and_an_erased_ones_row_is_scrubbed()
+ {
+    for set in backend_sets().await {
+        let mut loops = FakeLoops::down().await;
+        let book = synced_book(&set, &loops, &[]).await;
+        let deleted = create_ok(&book.app, book.admin(), &new_client("gone")).await;
+        let erased = create_ok(&book.app, book.admin(), &new_client("erased")).await;
+        let (deleted, erased) = (
+            deleted["id"].as_str().unwrap().to_owned(),
+            erased["id"].as_str().unwrap().to_owned(),
+        );
+        // As a backfill page that read the clients just before their deletion committed
+        // would leave it: an upsert row is the newest, and no delete row follows.
+        db_execute(
+            &set,
+            &book,
+            &format!(
+                "UPDATE clients SET deleted_at = updated_at WHERE id = '{deleted}';\n\
+                 UPDATE clients SET deleted_at = updated_at, erased_at = updated_at, \
+                 email = NULL, first_name = NULL, last_name = NULL WHERE id = '{erased}';"
+            ),
+        )
+        .await;
+        loops.come_back().await;
+        let status = drain_until_idle(&book, WAIT).await;
+        assert_eq!(status["pending"], 0, "{}: {status}", set.name());
+        for id in [&deleted, &erased] {
+            let seen = loops.contacts_for(id);
+            assert_eq!(seen.len(), 1, "{}: {seen:#?}", set.name());
+            assert_eq!(seen[0].path, "/api/v1/contacts/delete", "{seen:#?}");
+            assert_eq!(seen[0].body, json!({ "userId": id }));
+        }
+        let payloads = db_rows(
+            &set,
+            &book.app,
+            &format!("SELECT CAST(payload AS TEXT) FROM loops_outbox WHERE client_id = '{erased}'"),
+        )
+        .await;
+        for payload in payloads {
+            let payload: serde_json::Value =
+                serde_json::from_str(payload[0].as_deref().unwrap_or("null")).unwrap();
+            assert_eq!(payload, json!({ "client_id": erased }), "scrubbed");
+        }
     }
 }

@@ -377,7 +377,9 @@ fn the_client_operations_carry_the_headers_and_media_types_of_docs_clients_md() 
     assert_eq!(request_media("POST", collection), ["application/json"]);
     assert_eq!(
         statuses("POST", collection),
-        set(&["201", "400", "401", "403", "409", "413", "415", "422"])
+        set(&[
+            "201", "400", "401", "403", "409", "413", "415", "422", "429"
+        ])
     );
 
     assert_eq!(header_names("GET", collection, "200"), set(&["Link"]));
@@ -400,6 +402,24 @@ fn the_client_operations_carry_the_headers_and_media_types_of_docs_clients_md() 
     }
 
     assert_eq!(header_names("GET", one, "200"), set(&["ETag"]));
+    // Every limited operation documents the rate limiter's 429 and its headers.
+    for (method, path, _) in super::app_routes() {
+        if path.starts_with("/health") || path == "/api/openapi.json" || path == "/docs" {
+            continue;
+        }
+        assert_eq!(
+            header_names(method, path, "429"),
+            set(&[
+                "RateLimit-Limit",
+                "RateLimit-Remaining",
+                "RateLimit-Reset",
+                "Retry-After",
+                "X-RateLimit-Limit",
+                "X-RateLimit-Remaining"
+            ]),
+            "{method} {path}"
+        );
+    }
     assert_eq!(header_names("GET", one, "304"), set(&["ETag"]));
     assert!(parameter("GET", one, "If-None-Match").is_some());
     for method in ["PUT", "PATCH", "DELETE"] {
