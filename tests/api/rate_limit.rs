@@ -175,17 +175,20 @@ async fn each_api_key_gets_its_tiers_limit() {
         let free = create_api_key(&app, &token, "viewer", "free").await;
         let premium = create_api_key(&app, &token, "viewer", "premium").await;
         at_window_start(10).await;
+        let list = async |key: &str| {
+            call(
+                &app,
+                Method::GET,
+                "/api/clients",
+                Auth::ApiKey(key),
+                &[],
+                Body::Empty,
+            )
+            .await
+        };
         for (key, limit) in [(&free.key, 3), (&premium.key, 6)] {
             for n in 1..=limit {
-                let reply = call(
-                    &app,
-                    Method::GET,
-                    "/api/clients",
-                    Auth::ApiKey(key),
-                    &[],
-                    Body::Empty,
-                )
-                .await;
+                let reply = list(key).await;
                 assert_eq!(
                     reply.status,
                     200,
@@ -199,15 +202,7 @@ async fn each_api_key_gets_its_tiers_limit() {
                 );
                 assert_eq!(reply.header("ratelimit-remaining"), (limit - n).to_string());
             }
-            let refused = call(
-                &app,
-                Method::GET,
-                "/api/clients",
-                Auth::ApiKey(key),
-                &[],
-                Body::Empty,
-            )
-            .await;
+            let refused = list(key).await;
             assert_eq!(
                 refused.status,
                 429,

@@ -183,17 +183,20 @@ impl<'a> Run<'a> {
         Ok(ClientEnd::Done)
     }
 
+    /// `Err("paused")` while every replica holds back after a 429.
+    fn not_paused(&self) -> Result<(), &'static str> {
+        let paused = self
+            .shared
+            .paused_for_ms()
+            .map_err(|e| self.kv_trouble(e))?;
+        if paused > 0 { Err("paused") } else { Ok(()) }
+    }
+
     /// Waits until this replica may send: not during a pause after a 429 (checked again
     /// after waiting), and within LATE_MS of a slot of the shared limiter, within budget.
     fn wait_for_a_slot(&self) -> Result<(), &'static str> {
         loop {
-            let paused = self
-                .shared
-                .paused_for_ms()
-                .map_err(|e| self.kv_trouble(e))?;
-            if paused > 0 {
-                return Err("paused");
-            }
+            self.not_paused()?;
             let budget = self
                 .remaining_ms()
                 .saturating_sub(self.config.request_timeout_ms.min(self.remaining_ms() / 2));
@@ -205,13 +208,7 @@ impl<'a> Run<'a> {
             std::thread::sleep(Duration::from_millis(
                 slot_at.saturating_sub(unix_millis_now()),
             ));
-            let paused = self
-                .shared
-                .paused_for_ms()
-                .map_err(|e| self.kv_trouble(e))?;
-            if paused > 0 {
-                return Err("paused");
-            }
+            self.not_paused()?;
             // A sleep that overran its slot takes the next one.
             if unix_millis_now() <= slot_at + LATE_MS {
                 return Ok(());
