@@ -18,6 +18,7 @@ use crm_domain::{Level, LogLine};
 use spin_sdk::http::{Request, Response};
 use spin_sdk::wit::wasi::keyvalue::{atomics, store};
 use std::cell::RefCell;
+use std::sync::OnceLock;
 
 const STORE: &str = "default";
 /// The peer address as Spin gives it.
@@ -72,6 +73,12 @@ impl Settings {
         Settings::from_lookup(|_| None)
     }
 
+    /// The settings, read once per component instance (variables do not change under it).
+    fn get() -> &'static Settings {
+        static SETTINGS: OnceLock<Settings> = OnceLock::new();
+        SETTINGS.get_or_init(Settings::load)
+    }
+
     fn tier(&self, tier: Tier) -> Policy {
         match tier {
             Tier::Free => self.free,
@@ -95,14 +102,14 @@ pub fn limit_address(request: &Request) -> Result<(), ApiError> {
     if request.path().starts_with("/private/") || is_chained(header(CLIENT_ADDR_HEADER)) {
         return Ok(());
     }
-    let settings = Settings::load();
+    let settings = Settings::get();
     let address = client_address(
         header(CLIENT_ADDR_HEADER),
         header("x-forwarded-for"),
         settings.trusted_proxy_hops,
     )
     .unwrap_or_else(|| "unknown".to_owned());
-    check(&settings, &format!("ip:{address}"), settings.address)
+    check(settings, &format!("ip:{address}"), settings.address)
 }
 
 /// Whether the peer address is the unspecified one service chaining uses.
@@ -126,8 +133,8 @@ pub fn limit_principal(principal: &Principal) -> Result<(), ApiError> {
 
 /// Limits subject `kind:id` by `tier`.
 pub fn limit_subject(kind: &str, id: &str, tier: Tier) -> Result<(), ApiError> {
-    let settings = Settings::load();
-    check(&settings, &format!("{kind}:{id}"), settings.tier(tier))
+    let settings = Settings::get();
+    check(settings, &format!("{kind}:{id}"), settings.tier(tier))
 }
 
 fn check(settings: &Settings, subject: &str, policy: Policy) -> Result<(), ApiError> {
