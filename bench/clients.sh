@@ -21,7 +21,11 @@
 #      CRM_BENCH_REDIS_URL (redis://127.0.0.1:6379: databases CRM_BENCH_REDIS_DB (5) and
 #      the next one (6) are flushed at start and at exit), ROUNDS (3: the hello fixture and
 #      GET /api/clients/{id} are measured in that many alternating pairs; the ratio is the
-#      median of the pairs' ratios, the table shows that pair).
+#      median of the pairs' ratios, the table shows that pair; so are the response cache's
+#      and the limiter's rows), HOT (100: ids in the cache rows' hot set), SKIP_CACHE=1.
+# The rows above the cache rows measure the routes' database path: the response cache is
+# off for them (response_cache_enabled=false); the cache rows restart the app on the same
+# data with it on and off, and with the rate limiter off.
 set -euo pipefail
 CONNECTIONS=${CONNECTIONS:-16}
 # shellcheck source=common.sh source-path=SCRIPTDIR
@@ -35,6 +39,9 @@ PG_URL=${CRM_BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test?sslmode
 REDIS_URL=${CRM_BENCH_REDIS_URL:-redis://127.0.0.1:6379}
 REDIS_DB=${CRM_BENCH_REDIS_DB:-5}
 ROUNDS=${ROUNDS:-3}
+HOT=${HOT:-100}
+# Variables (as SPIN_VARIABLE_* env) of the next app_start: the cache rows change them.
+APP_MODE_ENV=("SPIN_VARIABLE_RESPONSE_CACHE_ENABLED=false")
 ADMIN_EMAIL=bench-admin@example.com
 ADMIN_PASSWORD=bench-$(openssl rand -hex 16)
 APP_MANIFEST=$ROOT/spin.toml
@@ -193,6 +200,7 @@ Q_MATCHES=$(jq -r .query_matches <<<"$GEN")
 log "generated: $GEN"
 
 declare -A RPS P50 P99 NON2XX ERRS NOTE SEED_RATE SEED_NOTE LOADS BUSIES OTHERS ROUND_RATIOS
+declare -A SEARCH_RATIOS LIMITER_COSTS SEARCH_RATIO LIMITER_COST
 BUSY=
 SETS=()
 FAILED=0
@@ -207,6 +215,7 @@ app_start() {
         "SPIN_VARIABLE_BOOTSTRAP_ADMIN_EMAIL=$ADMIN_EMAIL"
         "SPIN_VARIABLE_BOOTSTRAP_ADMIN_PASSWORD=$ADMIN_PASSWORD"
     )
+    app_env+=("${APP_MODE_ENV[@]}")
     if [[ ${RATE_LIMITED:-0} != 1 ]]; then
         app_env+=(
             "SPIN_VARIABLE_RATE_LIMIT_IP_LIMIT=1000000000"
@@ -413,6 +422,76 @@ hello_and_get() {
     done
 }
 
+# app_restart SET MODE: the app again on SET's data (same state dir or database) with the
+# response cache off, on, or on with the rate limiter off (MODE off | on | nolimit).
+app_restart() {
+    local set=$1 mode=$2
+    if [[ -n $APP_PID ]]; then
+        SERVER_PID=$APP_PID
+        stop_server
+        APP_PID=''
+    fi
+    case $mode in
+        off) APP_MODE_ENV=("SPIN_VARIABLE_RESPONSE_CACHE_ENABLED=false") ;;
+        on) APP_MODE_ENV=("SPIN_VARIABLE_RESPONSE_CACHE_ENABLED=true") ;;
+        nolimit) APP_MODE_ENV=("SPIN_VARIABLE_RESPONSE_CACHE_ENABLED=true" "SPIN_VARIABLE_RATE_LIMIT_ENABLED=false") ;;
+    esac
+    app_start "$set" >/dev/null
+}
+
+# median_round SET ROW: the round of SET/ROW#r whose req/s is the median, copied to SET/ROW.
+median_round() {
+    local set=$1 row=$2 r k
+    r=$(for ((n = 1; n <= ROUNDS; n++)); do echo "${RPS[$set/$row#$n]:-0} $n"; done |
+        sort -n | awk -v n="$ROUNDS" 'NR == int((n + 1) / 2) {print $2}')
+    for k in RPS P50 P99 NON2XX ERRS NOTE BUSIES OTHERS; do
+        declare -n field=$k
+        field[$set/$row]=${field[$set/$row#$r]:-}
+        unset -n field
+    done
+}
+
+# median_of VALUES...: the middle value (numerically); empty without values.
+median_of() {
+    printf '%s\n' "$@" | grep -v '^$' | sort -n | awk '{v[NR] = $1} END { if (NR) print v[int((NR + 1) / 2)] }'
+}
+
+# cache_rows SET KEY: the response cache and the rate limiter on SET's seeded data (issue
+# 10). ROUNDS rounds, each: the cache off (GET by id over the HOT ids, the search), on (the
+# same), and on with the limiter off (the GET). The ratios (cached / uncached search, the
+# limiter's share of a cached GET) are the medians of the rounds' ratios.
+cache_rows() {
+    local set=$1 key=$2 r mode
+    head -n "$HOT" "$WORK/$set.ids" >"$WORK/$set.hot"
+    local search_url="$BASE/api/clients?q=$SEARCH_Q&limit=25"
+    local search_ratios=() limiter_costs=()
+    for ((r = 1; r <= ROUNDS; r++)); do
+        for mode in off on nolimit; do
+            app_restart "$set" "$mode" || {
+                NOTE[$set/cache]="the app failed to restart ($mode)"
+                return 0
+            }
+            search_url="$BASE/api/clients?q=$SEARCH_Q&limit=25"
+            CRM_BENCH_IDS=$WORK/$set.hot CRM_BENCH_HEADER="X-API-Key: $key" \
+                measure "$set/hot-$mode#$r" "$WORK/$set.log" "$APP_PID" "$BASE" -s "$ROOT/bench/clients-get.lua"
+            [[ $mode == nolimit ]] ||
+                measure "$set/search-$mode#$r" "$WORK/$set.log" "$APP_PID" "$search_url" -H "X-API-Key: $key"
+        done
+        search_ratios+=("$(ratio "${RPS[$set/search-on#$r]:-}" "${RPS[$set/search-off#$r]:-}")")
+        # The limiter's share of a cached GET: the time per request it adds over the time
+        # per request with it (1/on - 1/nolimit) / (1/on) = 1 - on/nolimit.
+        limiter_costs+=("$(awk -v on="${RPS[$set/hot-on#$r]:-0}" -v off="${RPS[$set/hot-nolimit#$r]:-0}" \
+            'BEGIN { if (off > 0 && on > 0) printf "%.1f", 100 * (1 - on / off) }')")
+    done
+    for row in hot-off hot-on hot-nolimit search-off search-on; do
+        median_round "$set" "$row"
+    done
+    SEARCH_RATIOS[$set]="${search_ratios[*]}"
+    LIMITER_COSTS[$set]="${limiter_costs[*]}"
+    SEARCH_RATIO[$set]=$(median_of "${search_ratios[@]}")
+    LIMITER_COST[$set]=$(median_of "${limiter_costs[@]}")
+}
+
 # run_set SET: start, seed, measure, and always stop the app (also when a step failed).
 run_set() {
     SETS+=("$1")
@@ -475,6 +554,11 @@ measure_set() {
     measure "$set/list" "$app_log" "$APP_PID" "$BASE/api/clients?limit=25" -H "X-API-Key: $key"
     measure "$set/search" "$app_log" "$APP_PID" "$BASE/api/clients?q=$SEARCH_Q&limit=25" \
         -H "X-API-Key: $key"
+    if [[ ${SKIP_CACHE:-0} == 1 ]]; then
+        log "$set: cache rows skipped (SKIP_CACHE=1)"
+    else
+        cache_rows "$set" "$key"
+    fi
     LOADS[$set]="${LOADS[$set]} -> $(loadavg)"
 }
 
@@ -530,6 +614,11 @@ declare -A LABEL=(
     [list]='GET /api/clients?limit=25'
     [search]="GET /api/clients?q=$SEARCH_Q&limit=25"
     [search-nostats]="  the same before ANALYZE"
+    [hot-off]="GET /api/clients/{id}, $HOT hot ids, cache off"
+    [hot-on]="  the same, cache on"
+    [hot-nolimit]="  the same, cache on, limiter off"
+    [search-off]="GET ?q=$SEARCH_Q&limit=25, cache off"
+    [search-on]="  the same, cache on"
 )
 for set in "${SETS[@]}"; do
     case $set in
@@ -546,9 +635,9 @@ for set in "${SETS[@]}"; do
     printf '  during the run by anything but crm-host, wrk, postgres and redis-server\n'
     printf '  %-40s %10s %9s %9s %8s %6s %7s  %s\n' endpoint 'req/s' 'p50 ms' 'p99 ms' 'non-2xx' \
         'busy%' 'others%' notes
-    for row in hello get get-bearer list search search-nostats; do
+    for row in hello get get-bearer list search search-nostats hot-off hot-on hot-nolimit search-off search-on; do
         k=$set/$row
-        [[ $row != search-nostats || -n ${RPS[$k]:-} ]] || continue
+        [[ ($row != search-nostats && $row != hot-* && $row != search-*) || -n ${RPS[$k]:-} ]] || continue
         note=${NOTE[$k]:-}
         [[ -n ${ERRS[$k]:-} ]] && note="socket errors: ${ERRS[$k]}; $note"
         printf '  %-40s %10s %9s %9s %8s %6s %7s  %s\n' "${LABEL[$row]}" "${RPS[$k]:--}" \
@@ -569,6 +658,19 @@ for set in "${SETS[@]}"; do
             "$verdict" "$r" "$ROUNDS" "${ROUND_RATIOS[$set]:-}"
     else
         printf '  target GET /api/clients/{id} >= 0.5x hello req/s: not measured\n'
+    fi
+    [[ -n ${NOTE[$set/cache]:-} ]] && printf '  cache rows: %s\n' "${NOTE[$set/cache]}"
+    r=${SEARCH_RATIO[$set]:-}
+    if [[ -n $r ]]; then
+        verdict=$(awk -v r="$r" 'BEGIN { print (r >= 2) ? "met" : "missed" }')
+        printf '  target cached search >= 2x uncached req/s: %s (%sx, median of rounds: %s)\n' \
+            "$verdict" "$r" "${SEARCH_RATIOS[$set]}"
+    fi
+    c=${LIMITER_COST[$set]:-}
+    if [[ -n $c ]]; then
+        verdict=$(awk -v c="$c" 'BEGIN { print (c <= 10) ? "met" : "missed" }')
+        printf '  target limiter <= 10%% of a cached GET: %s (%s%%, median of rounds: %s)\n' \
+            "$verdict" "$c" "${LIMITER_COSTS[$set]}"
     fi
 done
 

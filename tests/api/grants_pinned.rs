@@ -43,7 +43,8 @@ fn own_variable_names(component: &toml::Value) -> Vec<String> {
         .collect()
 }
 
-const RATE_LIMIT_VARIABLES: [&str; 7] = [
+const RATE_LIMIT_VARIABLES: [&str; 8] = [
+    "rate_limit_enabled",
     "rate_limit_fail_open",
     "rate_limit_ip_limit",
     "rate_limit_tier_free",
@@ -122,6 +123,10 @@ fn the_app_manifest_grants_only_what_each_component_needs() {
             "jwt_audience",
             "jwt_issuer",
             "log_level",
+            "response_cache_enabled",
+            "response_cache_max_entry_kib",
+            "response_cache_slots",
+            "response_cache_ttl_seconds",
             "slow_query_ms"
         ]
     );

@@ -1,6 +1,7 @@
 //! The API suite: the CRM API on the application's own spin.toml, served by crm-host.
 
 mod auth;
+mod caching;
 mod clients;
 mod grants_pinned;
 mod health;

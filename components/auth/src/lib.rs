@@ -48,9 +48,12 @@ mod export {
     }
 }
 
-/// Request id, error mapping and access log are `serve`'s; routing is `route`'s.
+/// Request id, error mapping and access log are `serve`'s; routing is `route`'s. No
+/// answer of auth (tokens, users, keys, problems) may be stored by any cache.
 fn handle_auth(request: Request) -> Response {
-    http_kit::serve_public(COMPONENT, request, route)
+    let mut response = http_kit::serve_public(COMPONENT, request, route);
+    response.set_header("cache-control", "no-store");
+    response
 }
 
 fn route(request: &Request, request_id: &RequestId) -> Result<Response, ApiError> {

@@ -1,6 +1,6 @@
-//! `If-Match` / `If-None-Match` (RFC 9110 §13.1): entity-tag lists, `*`, weak tags.
+//! `If-Match` (RFC 9110 §13.1.1): entity-tag lists, `*`, strong comparison. (`If-None-Match`
+//! of reads: `crm_domain::cache::none_match`.)
 
-use crate::store::ClientRecord;
 use crm_platform::http_kit::ApiError;
 use spin_sdk::http::Request;
 
@@ -49,21 +49,8 @@ pub fn stale(current: Option<i64>) -> ApiError {
     }
 }
 
-/// Whether `If-None-Match` matches `record` (weak comparison; `*` matches).
-pub fn none_match_hits(request: &Request, record: &ClientRecord) -> bool {
-    let Some(value) = header(request, "if-none-match") else {
-        return false;
-    };
-    if value.trim() == "*" {
-        return true;
-    }
-    tags(&value)
-        .map(|tag| tag.strip_prefix("W/").unwrap_or(tag))
-        .filter_map(strong_version)
-        .any(|version| version == record.version)
-}
-
-fn header(request: &Request, name: &str) -> Option<String> {
+/// The values of header `name`, joined by commas (RFC 9110 §5.3), if present.
+pub fn header(request: &Request, name: &str) -> Option<String> {
     let values: Vec<&str> = request
         .headers()
         .filter(|(n, _)| n.eq_ignore_ascii_case(name))

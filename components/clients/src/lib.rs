@@ -15,12 +15,13 @@ mod store;
 use body::ReadBody;
 use crm_domain::RequestId;
 use crm_domain::auth::Principal;
-use crm_domain::clients::routes::{match_path, methods_of, required_role};
+use crm_domain::clients::routes::{CACHED_ROUTES, match_path, methods_of, required_role};
 use crm_domain::timestamp::rfc3339_utc_from_unix_millis;
 use crm_platform::auth;
 use crm_platform::clock::unix_millis_now;
 use crm_platform::db::Database;
 use crm_platform::http_kit::{self, ApiError};
+use crm_platform::response_cache;
 use spin_sdk::http::{IncomingRequest, Method, Request, Response, ResponseOutparam};
 
 /// Name written as `component` in every log line.
@@ -81,6 +82,13 @@ async fn handle_clients(incoming: IncomingRequest, response_out: ResponseOutpara
             ))),
         })
         .await;
+    if !matches!(method, Method::Get | Method::Head | Method::Options)
+        && !(400..500).contains(response.status())
+    {
+        // A write (or one that failed after it may have committed): before the answer
+        // leaves, every cached read of the client book stops answering, on every replica.
+        response_cache::invalidate(handlers::read::CACHE_NAMESPACE);
+    }
     let written = loops::written_clients(&method, template, path_id, &response);
     body::send(response_out, response).await;
     // After the answer is out: ask loops-sync to deliver what this write enqueued.
@@ -104,11 +112,7 @@ pub struct Call<'a> {
 impl Call<'_> {
     /// The `{id}` of the path when it is a canonical UUID; anything else names no client.
     pub fn client_id(&self) -> Result<&str, ApiError> {
-        let id = self.path_id.unwrap_or_default();
-        match uuid::Uuid::parse_str(id) {
-            Ok(uuid) if uuid.hyphenated().to_string() == id => Ok(id),
-            _ => Err(not_found(id)),
-        }
+        canonical_client_id(self.path_id)
     }
 
     pub fn actor(&self) -> store::writes::Actor<'_> {
@@ -117,6 +121,16 @@ impl Call<'_> {
             request_id: self.request_id,
             now: &self.now,
         }
+    }
+}
+
+/// `path_id` when it is a canonical UUID (lower-case, hyphenated); anything else names
+/// no client (404).
+pub fn canonical_client_id(path_id: Option<&str>) -> Result<&str, ApiError> {
+    let id = path_id.unwrap_or_default();
+    match uuid::Uuid::parse_str(id) {
+        Ok(uuid) if uuid.hyphenated().to_string() == id => Ok(id),
+        _ => Err(not_found(id)),
     }
 }
 
@@ -142,6 +156,10 @@ async fn route(
     })?;
     let principal = auth::authenticate(request).await?;
     auth::require(&principal, role)?;
+    if method == "GET" && CACHED_ROUTES.contains(&template) {
+        // Answered from the response cache when it can: the database is opened on a miss.
+        return handlers::read::cached(request, request_id, &principal, template, path_id);
+    }
     let db = Database::open()?;
     let now_millis = unix_millis_now();
     let call = Call {
@@ -153,12 +171,10 @@ async fn route(
         now_millis,
         now: rfc3339_utc_from_unix_millis(now_millis),
     };
-    use handlers::{changes, history, list, read};
+    use handlers::{changes, history};
     match (method.as_str(), template) {
         ("POST", "/api/clients") => changes::create(&call),
-        ("GET", "/api/clients") => list::list(&call),
         ("POST", "/api/clients/import") => import::import(&call),
-        ("GET", "/api/clients/{id}") => read::get(&call),
         ("PUT", "/api/clients/{id}") => changes::replace(&call),
         ("PATCH", "/api/clients/{id}") => changes::patch(&call),
         ("DELETE", "/api/clients/{id}") => changes::delete(&call),

@@ -7,7 +7,6 @@
 #![deny(unsafe_code)]
 
 mod assets;
-mod conditional;
 
 use assets::Asset;
 use crm_domain::RequestId;
@@ -64,7 +63,7 @@ fn route(request: &Request, _request_id: &RequestId) -> Result<Response, ApiErro
 /// (`serve` adds the request id).
 fn answer(asset: &Asset, if_none_match: Option<&str>, with_body: bool) -> Response {
     let etag = asset.etag();
-    let not_modified = if_none_match.is_some_and(|tags| conditional::none_match(tags, etag));
+    let not_modified = if_none_match.is_some_and(|tags| crm_domain::cache::none_match(tags, etag));
     let mut response = Response::builder();
     response
         .header("etag", etag)

@@ -10,3 +10,5 @@ pub mod http_kit;
 pub mod kv;
 pub mod log;
 pub mod rate_limit;
+pub mod response_cache;
+pub mod variables;

@@ -38,6 +38,8 @@ pub struct Settings {
     pub premium: Policy,
     pub trusted_proxy_hops: usize,
     pub fail_open: bool,
+    /// `rate_limit_enabled = false`: nothing is counted or limited.
+    pub enabled: bool,
 }
 
 impl Settings {
@@ -49,16 +51,15 @@ impl Settings {
         };
         let window_ms = number("rate_limit_window_seconds", 60).max(1) * 1000;
         let policy = |limit| Policy { limit, window_ms };
+        let off = |name: &str| crate::variables::is_off(get(name));
         Settings {
             address: policy(number("rate_limit_ip_limit", 100)),
             free: policy(number("rate_limit_tier_free", 60)),
             standard: policy(number("rate_limit_tier_standard", 600)),
             premium: policy(number("rate_limit_tier_premium", 6000)),
             trusted_proxy_hops: number("rate_limit_trusted_proxy_hops", 0) as usize,
-            fail_open: !matches!(
-                get("rate_limit_fail_open").map(|v| v.trim().to_ascii_lowercase()),
-                Some(v) if v == "false" || v == "0" || v == "no" || v == "off"
-            ),
+            fail_open: !off("rate_limit_fail_open"),
+            enabled: !off("rate_limit_enabled"),
         }
     }
 
@@ -138,6 +139,9 @@ pub fn limit_subject(kind: &str, id: &str, tier: Tier) -> Result<(), ApiError> {
 }
 
 fn check(settings: &Settings, subject: &str, policy: Policy) -> Result<(), ApiError> {
+    if !settings.enabled {
+        return Ok(());
+    }
     match count(subject, policy) {
         Ok(decision) => {
             keep(decision);
@@ -246,6 +250,7 @@ mod tests {
         assert_eq!(defaults.premium.limit, 6000);
         assert_eq!(defaults.trusted_proxy_hops, 0);
         assert!(defaults.fail_open);
+        assert!(defaults.enabled);
         let set = Settings::from_lookup(|name| {
             Some(
                 match name {
@@ -253,6 +258,7 @@ mod tests {
                     "rate_limit_window_seconds" => "10",
                     "rate_limit_trusted_proxy_hops" => "2",
                     "rate_limit_fail_open" => "false",
+                    "rate_limit_enabled" => "off",
                     _ => "",
                 }
                 .to_owned(),
@@ -268,6 +274,7 @@ mod tests {
         assert_eq!(set.free.window_ms, 10_000);
         assert_eq!(set.trusted_proxy_hops, 2);
         assert!(!set.fail_open);
+        assert!(!set.enabled);
     }
 
     #[test]

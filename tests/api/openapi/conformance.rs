@@ -394,6 +394,18 @@ async fn client_responses_match_the_document() {
         let reply = call(&app, "GET", search, viewer, &[], None).await;
         assert_eq!(reply.status, 200, "{reply}");
         assert_conforms(&document, "GET", collection, &reply);
+        let page_tag = reply.header("etag").to_owned();
+        let reply = call(
+            &app,
+            "GET",
+            search,
+            viewer,
+            &[("if-none-match", &page_tag)],
+            None,
+        )
+        .await;
+        assert_eq!(reply.status, 304, "{reply}");
+        assert_conforms(&document, "GET", collection, &reply);
         let reply = call(&app, "GET", "/api/clients?limit=0", viewer, &[], None).await;
         assert_eq!(reply.status, 400, "{reply}");
         assert_conforms(&document, "GET", collection, &reply);
@@ -407,6 +419,11 @@ async fn client_responses_match_the_document() {
             reply.body["data"].as_array().is_some_and(|d| d.len() >= 3),
             "created, updated, replaced: {reply}"
         );
+        let history_tag = reply.header("etag").to_owned();
+        let headers = [("if-none-match", history_tag.as_str())];
+        let reply = call(&app, "GET", &history_path, viewer, &headers, None).await;
+        assert_eq!(reply.status, 304, "{reply}");
+        assert_conforms(&document, "GET", history, &reply);
 
         // Export and import (admin).
         let reply = call(&app, "GET", "/api/clients/export", admin, &[], None).await;

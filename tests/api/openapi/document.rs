@@ -382,7 +382,28 @@ fn the_client_operations_carry_the_headers_and_media_types_of_docs_clients_md() 
         ])
     );
 
-    assert_eq!(header_names("GET", collection, "200"), set(&["Link"]));
+    // Reads: validators, Cache-Control, and X-Cache on the cached routes (docs/caching.md).
+    assert_eq!(
+        header_names("GET", collection, "200"),
+        set(&["Cache-Control", "ETag", "Link", "X-Cache"])
+    );
+    for (path, cached) in [(collection, true), (one, true), (history, false)] {
+        assert!(
+            parameter("GET", path, "If-None-Match").is_some(),
+            "GET {path}: If-None-Match"
+        );
+        assert!(statuses("GET", path).contains("304"), "GET {path}: 304");
+        assert_eq!(
+            header_names("GET", path, "200").contains("X-Cache"),
+            cached,
+            "GET {path}: X-Cache only where the server-side cache answers"
+        );
+        assert_eq!(
+            cached,
+            crm_domain::clients::routes::CACHED_ROUTES.contains(&path),
+            "the document and the cached routes agree on {path}"
+        );
+    }
     for name in [
         "limit",
         "cursor",
@@ -401,7 +422,10 @@ fn the_client_operations_carry_the_headers_and_media_types_of_docs_clients_md() 
         );
     }
 
-    assert_eq!(header_names("GET", one, "200"), set(&["ETag"]));
+    assert_eq!(
+        header_names("GET", one, "200"),
+        set(&["Cache-Control", "ETag", "X-Cache"])
+    );
     // Every limited operation documents the rate limiter's 429 and its headers.
     for (method, path, _) in super::app_routes() {
         if path.starts_with("/health") || path == "/api/openapi.json" || path == "/docs" {
@@ -420,7 +444,10 @@ fn the_client_operations_carry_the_headers_and_media_types_of_docs_clients_md() 
             "{method} {path}"
         );
     }
-    assert_eq!(header_names("GET", one, "304"), set(&["ETag"]));
+    assert_eq!(
+        header_names("GET", one, "304"),
+        set(&["Cache-Control", "ETag", "X-Cache"])
+    );
     assert!(parameter("GET", one, "If-None-Match").is_some());
     for method in ["PUT", "PATCH", "DELETE"] {
         let if_match = parameter(method, one, "If-Match").unwrap_or_default();

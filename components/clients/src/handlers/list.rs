@@ -1,21 +1,16 @@
-//! `GET /api/clients`: filters, search, sort and keyset pages (docs/clients.md).
+//! `GET /api/clients`: filters, search, sort and keyset pages (docs/clients.md); served
+//! through the response cache by `read::cached`.
 
-use super::page_response;
-use crate::{Call, store};
+use super::page_representation;
+use crate::store;
+use crm_domain::cache::Representation;
 use crm_domain::clients::ListQuery;
+use crm_platform::db::Database;
 use crm_platform::http_kit::ApiError;
-use spin_sdk::http::Response;
 
-pub fn list(call: &Call<'_>) -> Result<Response, ApiError> {
-    let query_text = call.request.query();
-    let query = ListQuery::parse(query_text).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let page = store::list::page(call.db, &query)?;
+/// The page `query` asks for, read from the database.
+pub fn representation(db: &Database, query: &ListQuery) -> Result<Representation, ApiError> {
+    let page = store::list::page(db, query)?;
     let next = page.next.map(|position| query.cursor_after(&position));
-    page_response(
-        call.request.path(),
-        query_text,
-        &page.clients,
-        next,
-        call.request_id,
-    )
+    page_representation(&page.clients, next)
 }

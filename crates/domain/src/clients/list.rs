@@ -169,6 +169,29 @@ impl ListQuery {
     pub fn cursor_after(&self, position: &Position) -> String {
         encode_cursor(&self.fingerprint(), position)
     }
+
+    /// The query as one canonical text: equal for every spelling of the same query
+    /// (parameter order, percent-encoding, spacing of `q`), different when the answer
+    /// may differ. The response cache's key.
+    pub fn normalised(&self) -> String {
+        let tag = self.tag.as_ref().map(Tag::as_str);
+        let status = self.status.map(Status::as_str);
+        let after = self
+            .after
+            .as_ref()
+            .map(|position| [&position.key, &position.id]);
+        serde_json::json!([
+            self.limit,
+            after,
+            self.words,
+            status,
+            tag,
+            self.created_after,
+            self.created_before,
+            self.sort.as_str()
+        ])
+        .to_string()
+    }
 }
 
 /// A parsed `limit` + `cursor` query (history pages), the cursor tied to `scope`.
@@ -395,6 +418,32 @@ mod tests {
         let again = PageQuery::parse(&with_cursor("", &cursor), "client-1", 50).unwrap();
         assert_eq!(again.after, Some(position));
         assert!(PageQuery::parse(&with_cursor("", &cursor), "client-2", 50).is_err());
+    }
+
+    #[test]
+    fn the_normalised_text_ignores_spelling_and_follows_meaning() {
+        let text = |query: &str| ListQuery::parse(query).unwrap().normalised();
+        let base = text("q=Ada%20Lov&status=active&limit=10");
+        assert_eq!(base, text("limit=10&status=active&q=ada+lov"));
+        assert_eq!(base, text("status=active&q=%20ADA%20%20lov%20&limit=10"));
+        for other in [
+            "q=Ada%20Lov&status=active&limit=11",
+            "q=Ada&status=active&limit=10",
+            "q=Ada%20Lov&status=lead&limit=10",
+            "q=Ada%20Lov&status=active&limit=10&sort=email",
+            "q=Ada%20Lov&status=active&limit=10&tag=vip",
+            "q=Ada%20Lov&status=active&limit=10&created_after=2026-01-01T00:00:00Z",
+            "q=Ada%20Lov&status=active&limit=10&created_before=2026-01-01T00:00:00Z",
+        ] {
+            assert_ne!(base, text(other), "{other}");
+        }
+        assert_eq!(text(""), text("limit=25&sort=created_at"));
+        let query = ListQuery::parse("limit=10").unwrap();
+        let cursor = query.cursor_after(&Position {
+            key: "2026-01-01T00:00:00.000Z".into(),
+            id: "0192".into(),
+        });
+        assert_ne!(text("limit=10"), text(&with_cursor("limit=10", &cursor)));
     }
 
     #[test]

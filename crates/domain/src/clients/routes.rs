@@ -17,6 +17,19 @@ pub const ROUTES: &[(&str, &str, Role)] = &[
     ("GET", "/api/clients/{id}/history", Role::Viewer),
 ];
 
+/// The GET routes answered from the server-side response cache (docs/caching.md), with
+/// `X-Cache: hit | miss`.
+pub const CACHED_ROUTES: &[&str] = &["/api/clients", "/api/clients/{id}"];
+
+/// What a caller of `role` may see of the client book, as the response cache's scope:
+/// every role that may read clients reads every client, every field (docs/clients.md),
+/// so all share one scope. A role that saw less would get a scope of its own here.
+pub fn read_scope(role: Role) -> &'static str {
+    match role {
+        Role::Viewer | Role::Editor | Role::Admin => "all-clients",
+    }
+}
+
 /// The template of `ROUTES` that `path` matches (literal segments win over `{id}`), with
 /// the `{id}` value if any.
 pub fn match_path(path: &str) -> Option<(&'static str, Option<&str>)> {
