@@ -506,6 +506,8 @@ run_set() {
 
 measure_set() {
     local set=$1 tok key
+    # The rows before the cache rows: the database path (the cache off), the limiter on.
+    APP_MODE_ENV=("SPIN_VARIABLE_RESPONSE_CACHE_ENABLED=false")
     if ! app_start "$set"; then
         NOTE[$set]="the app failed to start"
         FAILED=1

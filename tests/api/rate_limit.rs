@@ -242,7 +242,8 @@ async fn health_and_the_components_own_calls_are_not_limited() {
         let app = limited_app(&set, &admin, "3").start().await;
         at_window_start(10).await;
         // Signing in chains nothing; each client request below chains to auth for the
-        // JWKS — those internal requests do not use up the caller's address limit.
+        // JWKS — those internal requests do not use up the caller's address limit (and
+        // the requests themselves count against the signed-in user's tier).
         let token = sign_in(&app, &admin).await.access_token;
         for _ in 0..2 {
             let reply = call(
@@ -256,10 +257,13 @@ async fn health_and_the_components_own_calls_are_not_limited() {
             .await;
             assert_eq!(reply.status, 200, "{}: {reply}", set.name());
         }
+        for _ in 0..2 {
+            assert_eq!(knock(&app, &[]).await.status, 401, "{}", set.name());
+        }
         assert_eq!(
             knock(&app, &[]).await.status,
             429,
-            "three requests used the limit"
+            "signing in and two anonymous requests used the limit"
         );
         for _ in 0..10 {
             assert_eq!(app.get("/health/live").await.status(), 200);
@@ -299,4 +303,56 @@ async fn with_the_key_value_store_down_the_limiter_fails_open_or_closed_as_confi
     assert_eq!(reply.status, 503, "fail closed: {reply}");
     assert_eq!(reply.header("content-type"), "application/problem+json");
     redis.restart();
+}
+
+#[tokio::test]
+async fn a_verified_key_is_limited_by_its_tier_not_its_address_and_unverified_credentials_by_the_address()
+ {
+    for set in backend_sets().await {
+        let name = set.name();
+        let admin = Account::new("admin");
+        let app = limited_app(&set, &admin, "5")
+            .variable("rate_limit_tier_premium", "1000")
+            .start()
+            .await;
+        let token = sign_in(&app, &admin).await.access_token;
+        let premium = create_api_key(&app, &token, "viewer", "premium").await;
+        at_window_start(10).await;
+        let list = async |key: &str| {
+            call(
+                &app,
+                Method::GET,
+                "/api/clients",
+                Auth::ApiKey(key),
+                &[],
+                Body::Empty,
+            )
+            .await
+        };
+        // Twelve calls from one address with a limit of 5: the key's tier (1000) decides.
+        for n in 1..=12 {
+            let reply = list(&premium.key).await;
+            assert_eq!(reply.status, 200, "{name}: call {n}: {reply}");
+            assert_eq!(reply.header("ratelimit-limit"), "1000", "{reply}");
+        }
+        // Keys that verify nothing count against the address: 401 until it is used up.
+        let mut statuses = Vec::new();
+        for _ in 0..6 {
+            statuses.push(list("crm_notakey_0000").await.status);
+        }
+        let refused_at = statuses.iter().position(|status| *status == 429);
+        assert!(
+            matches!(refused_at, Some(4 | 5)),
+            "{name}: 401s, then 429 once the address's 5 (less what signing in left in the \
+             sliding window) are used: {statuses:?}"
+        );
+        assert!(statuses[..refused_at.unwrap()].iter().all(|s| *s == 401));
+        assert_eq!(
+            knock(&app, &[]).await.status,
+            429,
+            "{name}: the address is used up"
+        );
+        let reply = list(&premium.key).await;
+        assert_eq!(reply.status, 200, "{name}: the key is not: {reply}");
+    }
 }

@@ -27,6 +27,9 @@ const CLIENT_ADDR_HEADER: &str = "spin-client-addr";
 thread_local! {
     /// The tightest decision taken for the request being served.
     static DECIDED: RefCell<Option<Decision>> = const { RefCell::new(None) };
+    /// The address subject of a request that carries credentials: it counts at the end of
+    /// the request ([`settle`]) unless the caller was verified, whose tier counts instead.
+    static DEFERRED: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
 /// The variables (spin.toml `rate_limit_*`).
@@ -92,12 +95,17 @@ impl Settings {
 /// Forgets the previous request's decision (an instance may serve several).
 pub(crate) fn begin() {
     DECIDED.with(|decided| decided.borrow_mut().take());
+    DEFERRED.with(|deferred| deferred.borrow_mut().take());
 }
 
-/// Limits the request by its client address. Requests between components are not: Spin
-/// (and crm-host) give a service-chaining request the peer address `0.0.0.0:0`
-/// (trigger-http `outbound_http.rs`, `CHAINED_CLIENT_ADDR`), which no network client can
-/// have; and paths under `/private/` are reached only that way.
+/// Limits the request by its client address. A request that carries credentials (an API
+/// key or a bearer token) is limited by its caller's tier once they are verified, not by
+/// its address — else every key behind one address would share the address limit, and a
+/// premium key could never use its tier; if they are never verified (401, or a route that
+/// does not authenticate), the address counts at the end ([`settle`]). Requests between
+/// components are not limited: Spin (and crm-host) give a service-chaining request the peer
+/// address `0.0.0.0:0` (trigger-http `outbound_http.rs`, `CHAINED_CLIENT_ADDR`), which no
+/// network client can have; and paths under `/private/` are reached only that way.
 pub fn limit_address(request: &Request) -> Result<(), ApiError> {
     let header = |name: &str| request.header(name).and_then(|value| value.as_str());
     if request.path().starts_with("/private/") || is_chained(header(CLIENT_ADDR_HEADER)) {
@@ -110,7 +118,22 @@ pub fn limit_address(request: &Request) -> Result<(), ApiError> {
         settings.trusted_proxy_hops,
     )
     .unwrap_or_else(|| "unknown".to_owned());
-    check(settings, &format!("ip:{address}"), settings.address)
+    let subject = format!("ip:{address}");
+    if crate::auth::credential(request).is_some() {
+        DEFERRED.with(|deferred| *deferred.borrow_mut() = Some(subject));
+        return Ok(());
+    }
+    check(settings, &subject, settings.address)
+}
+
+/// The end of a public request: a request whose credentials were never verified counts
+/// against its address now, and is refused (429) when that puts it over the limit.
+pub(crate) fn settle<T>(outcome: Result<T, ApiError>) -> Result<T, ApiError> {
+    let Some(subject) = DEFERRED.with(|deferred| deferred.borrow_mut().take()) else {
+        return outcome;
+    };
+    let settings = Settings::get();
+    check(settings, &subject, settings.address).and(outcome)
 }
 
 /// Whether the peer address is the unspecified one service chaining uses.
@@ -134,6 +157,8 @@ pub fn limit_principal(principal: &Principal) -> Result<(), ApiError> {
 
 /// Limits subject `kind:id` by `tier`.
 pub fn limit_subject(kind: &str, id: &str, tier: Tier) -> Result<(), ApiError> {
+    // The caller is verified: its tier counts, not its address.
+    DEFERRED.with(|deferred| deferred.borrow_mut().take());
     let settings = Settings::get();
     check(settings, &format!("{kind}:{id}"), settings.tier(tier))
 }

@@ -63,8 +63,9 @@ pub async fn serve_async(
     exchange.finish(outcome)
 }
 
-/// [`serve`] for a public route: the request is first limited by its client address
-/// (`crate::rate_limit`); the response carries the `RateLimit-*` headers.
+/// [`serve`] for a public route: the request is first limited by its client address, or,
+/// carrying credentials, by its caller's tier once verified (`crate::rate_limit`); the
+/// response carries the `RateLimit-*` headers.
 pub fn serve_public(
     component: &'static str,
     request: Request,
@@ -73,7 +74,7 @@ pub fn serve_public(
     let exchange = Exchange::begin(component, &request);
     let outcome = crate::rate_limit::limit_address(&request)
         .and_then(|()| route(&request, &exchange.request_id));
-    exchange.finish(outcome)
+    exchange.finish(crate::rate_limit::settle(outcome))
 }
 
 /// [`serve_async`] for a public route (see [`serve_public`]).
@@ -87,7 +88,7 @@ pub async fn serve_public_async(
         Ok(()) => route(&request, &exchange.request_id).await,
         Err(refused) => Err(refused),
     };
-    exchange.finish(outcome)
+    exchange.finish(crate::rate_limit::settle(outcome))
 }
 
 /// What the end of a request needs from its start.
