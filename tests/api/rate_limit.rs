@@ -95,6 +95,19 @@ async fn the_21st_request_in_a_window_of_20_is_refused_with_headers_and_admitted
     }
 }
 
+/// `GET /api/clients` with the API key `key`.
+async fn list_with_key(target: &impl Target, key: &str) -> Reply {
+    call(
+        target,
+        Method::GET,
+        "/api/clients",
+        Auth::ApiKey(key),
+        &[],
+        Body::Empty,
+    )
+    .await
+}
+
 /// Sends `count` requests at once to `target`; how many were admitted, and the statuses.
 async fn burst(target: &impl Target, count: usize) -> (usize, Vec<u16>) {
     let replies = futures::future::join_all((0..count).map(|_| knock(target, &[]))).await;
@@ -175,17 +188,7 @@ async fn each_api_key_gets_its_tiers_limit() {
         let free = create_api_key(&app, &token, "viewer", "free").await;
         let premium = create_api_key(&app, &token, "viewer", "premium").await;
         at_window_start(10).await;
-        let list = async |key: &str| {
-            call(
-                &app,
-                Method::GET,
-                "/api/clients",
-                Auth::ApiKey(key),
-                &[],
-                Body::Empty,
-            )
-            .await
-        };
+        let list = async |key: &str| list_with_key(&app, key).await;
         for (key, limit) in [(&free.key, 3), (&premium.key, 6)] {
             for n in 1..=limit {
                 let reply = list(key).await;
@@ -318,17 +321,7 @@ async fn a_verified_key_is_limited_by_its_tier_not_its_address_and_unverified_cr
         let token = sign_in(&app, &admin).await.access_token;
         let premium = create_api_key(&app, &token, "viewer", "premium").await;
         at_window_start(10).await;
-        let list = async |key: &str| {
-            call(
-                &app,
-                Method::GET,
-                "/api/clients",
-                Auth::ApiKey(key),
-                &[],
-                Body::Empty,
-            )
-            .await
-        };
+        let list = async |key: &str| list_with_key(&app, key).await;
         // Twelve calls from one address with a limit of 5: the key's tier (1000) decides.
         for n in 1..=12 {
             let reply = list(&premium.key).await;

@@ -149,6 +149,41 @@ fn parse_address(text: &str) -> Option<IpAddr> {
         .and_then(|ip| ip.parse().ok())
 }
 
+/// The most requests a window's counter can count (its low 32 bits).
+pub const MAX_LIMIT: u64 = 1 << 30;
+
+/// A window's counter as its atomic `increment` returns it: the low 32 bits count the
+/// window's requests; the high bits, once the window's first request has added
+/// [`previous_mark`], hold the previous window's count + 1. So, after a window's first
+/// request, every other one learns both counts from its one increment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counter {
+    /// The previous window's count, once marked.
+    pub previous: Option<u64>,
+    pub current: u64,
+}
+
+impl Counter {
+    pub fn read(value: i64) -> Counter {
+        let value = value.max(0) as u64;
+        let high = value >> 32;
+        Counter {
+            previous: high.checked_sub(1),
+            current: value & 0xFFFF_FFFF,
+        }
+    }
+
+    /// Whether this increment opened the window (so it marks the previous count).
+    pub fn opens_window(value: i64) -> bool {
+        value == 1
+    }
+}
+
+/// What the window's first request adds to the counter to record the previous count.
+pub fn previous_mark(previous: u64) -> i64 {
+    ((previous.min(MAX_LIMIT) + 1) << 32) as i64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,5 +288,37 @@ mod tests {
             Some("10.0.0.1")
         );
         assert_eq!(client_address(None, None, 0), None);
+    }
+
+    #[test]
+    fn a_counter_carries_the_previous_count_once_marked() {
+        assert_eq!(
+            Counter::read(1),
+            Counter {
+                previous: None,
+                current: 1
+            }
+        );
+        assert!(Counter::opens_window(1));
+        for previous in [0, 1, 50, MAX_LIMIT] {
+            let marked = 1 + previous_mark(previous);
+            assert!(!Counter::opens_window(marked));
+            assert_eq!(
+                Counter::read(marked),
+                Counter {
+                    previous: Some(previous),
+                    current: 1
+                }
+            );
+            // Later increments and refunds move only the count.
+            assert_eq!(Counter::read(marked + 41).current, 42);
+            assert_eq!(Counter::read(marked + 41 - 1).previous, Some(previous));
+            assert_eq!(Counter::read(marked - 1).current, 0);
+        }
+        assert_eq!(
+            Counter::read(previous_mark(u64::MAX)).previous,
+            Some(MAX_LIMIT)
+        );
+        assert_eq!(Counter::read(-5).current, 0, "never negative");
     }
 }

@@ -13,7 +13,9 @@ use crate::api_error::ApiError;
 use crate::clock::unix_millis_now;
 use crate::kv::{kv_error_name, stored_number};
 use crm_domain::auth::{Principal, PrincipalKind, Tier};
-use crm_domain::rate_limit::{Decision, Policy, client_address, decide, window_of};
+use crm_domain::rate_limit::{
+    Counter, Decision, MAX_LIMIT, Policy, client_address, decide, previous_mark, window_of,
+};
 use crm_domain::{Level, LogLine};
 use spin_sdk::http::{Request, Response};
 use spin_sdk::wit::wasi::keyvalue::{atomics, store};
@@ -47,13 +49,13 @@ pub struct Settings {
 
 impl Settings {
     fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Settings {
-        let number = |name: &str, default: u64| {
-            get(name)
-                .and_then(|text| text.trim().parse::<u64>().ok())
-                .unwrap_or(default)
-        };
+        let number = |name: &str, default: u64| crate::variables::number(&get, name, default);
         let window_ms = number("rate_limit_window_seconds", 60).max(1) * 1000;
-        let policy = |limit| Policy { limit, window_ms };
+        // A window counts at most MAX_LIMIT requests (`Counter`'s low bits).
+        let policy = |limit: u64| Policy {
+            limit: limit.min(MAX_LIMIT),
+            window_ms,
+        };
         let off = |name: &str| crate::variables::is_off(get(name));
         Settings {
             address: policy(number("rate_limit_ip_limit", 100)),
@@ -198,26 +200,39 @@ fn check(settings: &Settings, subject: &str, policy: Policy) -> Result<(), ApiEr
     }
 }
 
-/// Counts this request for `subject` and decides.
+/// Counts this request for `subject` and decides: one atomic `increment`, which also
+/// returns the previous window's count once the window's first request has marked it
+/// (`crm_domain::rate_limit::Counter`); only that first request, and any racing it before
+/// its mark lands, read the previous window's counter.
 fn count(subject: &str, policy: Policy) -> Result<Decision, String> {
     let failed = |e: store::Error| format!("key-value store: {}", kv_error_name(&e));
     let (window, elapsed) = window_of(unix_millis_now(), policy.window_ms);
     let key = |window: u64| format!("ratelimit:{subject}:{}:{window}", policy.window_ms);
     let bucket = store::open(STORE).map_err(failed)?;
-    let current = atomics::increment(&bucket, &key(window), 1).map_err(failed)?;
-    if current == 1 && window >= 2 {
-        // First request of a new window: the window before the previous one is done with.
-        let _ = bucket.delete(&key(window - 2));
-    }
-    let previous = match window {
-        0 => 0,
-        _ => bucket
-            .get(&key(window - 1))
-            .map_err(failed)?
-            .map(|bytes| stored_number(&bytes))
-            .unwrap_or(0),
+    let value = atomics::increment(&bucket, &key(window), 1).map_err(failed)?;
+    let counter = Counter::read(value);
+    let previous = match counter.previous {
+        Some(previous) => previous,
+        None => {
+            let previous = match window {
+                0 => 0,
+                _ => bucket
+                    .get(&key(window - 1))
+                    .map_err(failed)?
+                    .map(|bytes| Counter::read(stored_number(&bytes) as i64).current)
+                    .unwrap_or(0),
+            };
+            if Counter::opens_window(value) {
+                let _ = atomics::increment(&bucket, &key(window), previous_mark(previous));
+                if window >= 2 {
+                    // The window before the previous one is done with.
+                    let _ = bucket.delete(&key(window - 2));
+                }
+            }
+            previous
+        }
     };
-    let decision = decide(policy, elapsed, previous, current.max(0) as u64);
+    let decision = decide(policy, elapsed, previous, counter.current);
     if !decision.admitted {
         // A refused request does not use up the window.
         let _ = atomics::increment(&bucket, &key(window), -1);

@@ -34,11 +34,7 @@ pub struct Settings {
 
 impl Settings {
     fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Settings {
-        let number = |name: &str, default: u64| {
-            get(name)
-                .and_then(|text| text.trim().parse::<u64>().ok())
-                .unwrap_or(default)
-        };
+        let number = |name: &str, default: u64| crate::variables::number(&get, name, default);
         Settings {
             enabled: !crate::variables::is_off(get("response_cache_enabled")),
             ttl_ms: number("response_cache_ttl_seconds", 30).max(1) * 1000,

@@ -9,6 +9,14 @@ pub fn is_off(value: Option<String>) -> bool {
     )
 }
 
+/// A number variable's value through `get`: its text parsed, or `default` when it is
+/// absent or not a number.
+pub fn number(get: &impl Fn(&str) -> Option<String>, name: &str, default: u64) -> u64 {
+    get(name)
+        .and_then(|text| text.trim().parse::<u64>().ok())
+        .unwrap_or(default)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -22,5 +30,17 @@ mod tests {
             assert!(!is_off(Some(on.to_owned())), "{on}");
         }
         assert!(!is_off(None));
+    }
+
+    #[test]
+    fn numbers_fall_back_to_their_default() {
+        let get = |name: &str| match name {
+            "set" => Some(" 42 ".to_owned()),
+            "bad" => Some("forty".to_owned()),
+            _ => None,
+        };
+        assert_eq!(number(&get, "set", 7), 42);
+        assert_eq!(number(&get, "bad", 7), 7);
+        assert_eq!(number(&get, "absent", 7), 7);
     }
 }

@@ -152,17 +152,23 @@ impl ListQuery {
 
     /// What the cursor of this query is tied to: every filter and the sort, not the limit.
     pub fn fingerprint(&self) -> String {
+        let mut tied = vec![serde_json::json!("clients")];
+        tied.extend(self.filters());
+        fingerprint_of(&serde_json::Value::Array(tied))
+    }
+
+    /// The words, every filter and the sort, as JSON values in a fixed order.
+    fn filters(&self) -> [serde_json::Value; 6] {
         let tag = self.tag.as_ref().map(Tag::as_str);
         let status = self.status.map(Status::as_str);
-        fingerprint_of(&serde_json::json!([
-            "clients",
-            self.words,
-            status,
-            tag,
-            self.created_after,
-            self.created_before,
-            self.sort.as_str()
-        ]))
+        [
+            serde_json::json!(self.words),
+            serde_json::json!(status),
+            serde_json::json!(tag),
+            serde_json::json!(self.created_after),
+            serde_json::json!(self.created_before),
+            serde_json::json!(self.sort.as_str()),
+        ]
     }
 
     /// The cursor of the page that starts after `position`.
@@ -174,23 +180,11 @@ impl ListQuery {
     /// (parameter order, percent-encoding, spacing of `q`), different when the answer
     /// may differ. The response cache's key.
     pub fn normalised(&self) -> String {
-        let tag = self.tag.as_ref().map(Tag::as_str);
-        let status = self.status.map(Status::as_str);
         let after = self
             .after
             .as_ref()
             .map(|position| [&position.key, &position.id]);
-        serde_json::json!([
-            self.limit,
-            after,
-            self.words,
-            status,
-            tag,
-            self.created_after,
-            self.created_before,
-            self.sort.as_str()
-        ])
-        .to_string()
+        serde_json::json!([self.limit, after, self.filters()]).to_string()
     }
 }
 
