@@ -9,9 +9,10 @@
 use crate::auth::support::{
     Account, Auth, Reply, Target, auth_app, create_api_key, own_loopback_address, sign_in,
 };
-use crate::clients::support::{Body, call};
+use crate::clients::support::{Body, call, count_rows};
 use crm_tests::backends::{BackendSet, backend_sets};
 use reqwest::Method;
+use serde_json::json;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Waits until the clock is less than 300 ms into a `window`-second window.
@@ -347,5 +348,23 @@ async fn a_verified_key_is_limited_by_its_tier_not_its_address_and_unverified_cr
         );
         let reply = list(&premium.key).await;
         assert_eq!(reply.status, 200, "{name}: the key is not: {reply}");
+        // A login verifies no credentials: one sent along does not carry it past the
+        // address limit into the password check (no session is made).
+        let before = count_rows(&set, &app, "refresh_tokens", "1 = 1").await;
+        let body = json!({ "email": admin.email, "password": admin.password });
+        for auth in [Auth::ApiKey(&premium.key), Auth::Bearer(&token)] {
+            let reply = call(
+                &app,
+                Method::POST,
+                "/api/auth/token",
+                auth,
+                &[],
+                Body::Json(&body),
+            )
+            .await;
+            assert_eq!(reply.status, 429, "{name}: {reply}");
+        }
+        let after = count_rows(&set, &app, "refresh_tokens", "1 = 1").await;
+        assert_eq!(after, before, "{name}: no session was made");
     }
 }

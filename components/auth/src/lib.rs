@@ -73,6 +73,9 @@ fn route(request: &Request, request_id: &RequestId) -> Result<Response, ApiError
             allowed: methods_of(template),
         })?;
     if access == Access::Anyone {
+        // These routes verify no credentials: any sent along do not defer the address
+        // limit past a login's password check.
+        crm_platform::rate_limit::limit_deferred_address()?;
         return public_route(&method, template, request, request_id);
     }
     let db = Database::open()?;

@@ -128,6 +128,12 @@ pub fn limit_address(request: &Request) -> Result<(), ApiError> {
     check(settings, &subject, settings.address)
 }
 
+/// Counts a deferred address now: for a route that verifies no credentials (a login), so
+/// credentials sent along cannot carry a request past the address limit into its work.
+pub fn limit_deferred_address() -> Result<(), ApiError> {
+    settle(Ok(()))
+}
+
 /// The end of a public request: a request whose credentials were never verified counts
 /// against its address now, and is refused (429) when that puts it over the limit.
 pub(crate) fn settle<T>(outcome: Result<T, ApiError>) -> Result<T, ApiError> {
