@@ -209,5 +209,9 @@ impl AppProcess {
 impl Drop for AppProcess {
     fn drop(&mut self) {
         self.kill();
+        for reader in std::mem::take(&mut self.readers) {
+            let _ = reader.join();
+        }
+        crate::secrets::assert_none_logged(&self.lines().join("\n"), "a crm-host process");
     }
 }

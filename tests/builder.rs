@@ -211,6 +211,7 @@ impl AppBuilder {
     /// Start crm-host, returning the start-up error if any.
     pub async fn try_start(self) -> anyhow::Result<TestApp> {
         let prepared = self.prepare().await?;
+        crm_host::capture_output();
         let server = crm_host::start(prepared.options).await?;
         Ok(TestApp::new(server, prepared.client, prepared.dir))
     }

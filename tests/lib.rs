@@ -5,6 +5,7 @@ pub mod app_process;
 pub mod backends;
 mod builder;
 pub mod redis_server;
+pub mod secrets;
 mod test_app;
 
 pub use builder::{AUTH_STORE_FILE, AppBuilder, app, fixtures};

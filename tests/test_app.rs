@@ -11,6 +11,17 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub dir: tempfile::TempDir,
     server: Option<RunningServer>,
+    _logs_checked: LogsChecked,
+}
+
+/// When an in-process app ends, what this test process's crm-host servers and guests
+/// wrote must hold none of the secrets the test used (`crate::secrets`).
+struct LogsChecked;
+
+impl Drop for LogsChecked {
+    fn drop(&mut self) {
+        crate::secrets::assert_none_logged(&crm_host::captured_output(), "crm-host or a guest");
+    }
 }
 
 impl TestApp {
@@ -25,6 +36,7 @@ impl TestApp {
             client,
             dir,
             server: Some(server),
+            _logs_checked: LogsChecked,
         }
     }
 

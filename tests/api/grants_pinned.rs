@@ -98,6 +98,8 @@ fn the_app_manifest_grants_only_what_each_component_needs() {
             "database_url",
             "key_value_backend",
             "log_level",
+            "metrics_namespace",
+            "metrics_token",
             "slow_query_ms"
         ]
     );
@@ -123,6 +125,7 @@ fn the_app_manifest_grants_only_what_each_component_needs() {
             "jwt_audience",
             "jwt_issuer",
             "log_level",
+            "metrics_namespace",
             "response_cache_enabled",
             "response_cache_max_entry_kib",
             "response_cache_slots",
@@ -162,6 +165,7 @@ fn the_app_manifest_grants_only_what_each_component_needs() {
             "loops_retention_days",
             "loops_retry_base_ms",
             "loops_sync_enabled",
+            "metrics_namespace",
             "slow_query_ms"
         ]
     );
@@ -187,7 +191,15 @@ fn the_app_manifest_grants_only_what_each_component_needs() {
             "docs serves static text and needs no {grant}"
         );
     }
-    assert_eq!(variable_names(&components["docs"]), ["log_level"]);
+    assert_eq!(
+        variable_names(&components["docs"]),
+        ["log_level", "metrics_namespace"]
+    );
+    assert_eq!(
+        components["docs"]["variables"]["metrics_namespace"].as_str(),
+        Some(""),
+        "docs counts nothing (it has no store)"
+    );
 
     let auth = components["auth"].as_table().unwrap();
     assert_eq!(strings(auth.get("key_value_stores")), ["auth", "default"]);
@@ -211,6 +223,7 @@ fn the_app_manifest_grants_only_what_each_component_needs() {
             "login_failure_window_seconds",
             "login_max_failures_per_account",
             "login_max_failures_per_address",
+            "metrics_namespace",
             "refresh_token_ttl_days",
             "slow_query_ms",
         ]
@@ -269,5 +282,39 @@ fn secrets_are_declared_secret_and_have_no_value_in_the_repo() {
             Some(""),
             "{name}: no credentials in the repo"
         );
+    }
+}
+
+#[test]
+fn the_metrics_routes_are_the_manifests_counted_routes() {
+    let text = std::fs::read_to_string(crm_tests::repo_root().join("spin.toml")).unwrap();
+    let manifest: toml::Table = toml::from_str(&text).unwrap();
+    let mut routes: Vec<(String, String)> = manifest["trigger"]["http"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["component"].as_str().unwrap().to_owned(),
+                t["route"].as_str().unwrap().to_owned(),
+            )
+        })
+        .filter(|(component, _)| component != "docs")
+        .collect();
+    routes.sort();
+    let mut counted: Vec<(String, String)> = crm_domain::metrics::ROUTES
+        .iter()
+        .map(|(c, r)| ((*c).to_owned(), (*r).to_owned()))
+        .collect();
+    counted.sort();
+    assert_eq!(
+        counted, routes,
+        "crm_domain::metrics::ROUTES follows spin.toml"
+    );
+    for (_, component) in &components() {
+        let holds = variable_names(component).contains(&"metrics_token".to_owned());
+        let is_health = component.get("source").and_then(|s| s.as_str())
+            == Some("target/wasm32-wasip2/release/health.wasm");
+        assert_eq!(holds, is_health, "only health holds the scrape token");
     }
 }

@@ -7,6 +7,7 @@ mod grants_pinned;
 mod health;
 mod loops;
 mod migrations;
+mod observability;
 mod openapi;
 mod rate_limit;
 mod readiness;

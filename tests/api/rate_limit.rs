@@ -16,7 +16,7 @@ use serde_json::json;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Waits until the clock is less than 300 ms into a `window`-second window.
-async fn at_window_start(window: u64) {
+pub(crate) async fn at_window_start(window: u64) {
     let window_ms = window * 1000;
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)

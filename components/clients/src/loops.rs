@@ -5,6 +5,7 @@
 
 use crate::store;
 use crm_domain::RequestId;
+use crm_domain::correlation::CORRELATION_ID_HEADER;
 use crm_domain::timestamp::rfc3339_utc_from_unix_millis;
 use crm_platform::clock::unix_millis_now;
 use crm_platform::db::Database;
@@ -54,6 +55,7 @@ pub async fn deliver(client_ids: Vec<String>) {
         .method(Method::Post)
         .uri(DELIVER_URL)
         .header("content-type", "application/json")
+        .header(CORRELATION_ID_HEADER, crm_platform::log::correlation_id())
         .body(body.to_string())
         .build();
     let sent: Result<Response, _> = spin_sdk::http::send(request).await;

@@ -2,6 +2,7 @@
 //! its migrations, the default key-value store and — in the full report only — Loops,
 //! as `loops-sync` probes it (a check that warns, never fails).
 
+use crm_domain::correlation::CORRELATION_ID_HEADER;
 use crm_domain::migrations::pending_migrations;
 use crm_domain::{CheckResult, HealthReport};
 use crm_platform::clock::Stopwatch;
@@ -64,6 +65,7 @@ fn loops() -> CheckResult {
         .method(Method::Get)
         .uri(LOOPS_PROBE)
         .header("accept", "application/json")
+        .header(CORRELATION_ID_HEADER, crm_platform::log::correlation_id())
         .build();
     let answer: Result<Response, _> = spin_sdk::http::run(spin_sdk::http::send(request));
     let elapsed = stopwatch.elapsed_ms();

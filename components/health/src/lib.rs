@@ -1,9 +1,10 @@
-//! Health component: routes `/health`, `/health/live` and `/health/ready` to their handlers,
-//! and answers every path no other component routes (spin.toml `/...`) with a problem+json 404.
+//! Health component: routes `/health`, `/health/live`, `/health/ready` and `/metrics` to
+//! their handlers, and answers every path no other component routes (spin.toml `/...`) with a problem+json 404.
 #![deny(unsafe_code)]
 
 mod checks;
 mod handlers;
+mod metrics;
 
 use crm_domain::RequestId;
 use crm_platform::http_kit::{self, ApiError};
@@ -21,6 +22,7 @@ enum Endpoint {
     Report,
     Live,
     Ready,
+    Metrics,
 }
 
 impl Endpoint {
@@ -35,6 +37,7 @@ impl Endpoint {
             "/health" => Some(Self::Report),
             "/health/live" => Some(Self::Live),
             "/health/ready" => Some(Self::Ready),
+            "/metrics" => Some(Self::Metrics),
             _ => None,
         }
     }
@@ -68,6 +71,7 @@ fn route(request: &Request, request_id: &RequestId) -> Result<Response, ApiError
         Endpoint::Report => handlers::full_report(request_id),
         Endpoint::Live => handlers::liveness(request_id),
         Endpoint::Ready => handlers::readiness(request_id),
+        Endpoint::Metrics => metrics::scrape(request, request_id),
     }
 }
 

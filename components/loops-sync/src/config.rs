@@ -91,15 +91,6 @@ impl Config {
 
     /// Whether `presented` is the drain token (never true when none is set).
     pub fn is_drain_token(&self, presented: &str) -> bool {
-        let expected = self.drain_token.as_bytes();
-        let presented = presented.as_bytes();
-        if expected.is_empty() || expected.len() != presented.len() {
-            return false;
-        }
-        expected
-            .iter()
-            .zip(presented)
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
+        crm_domain::auth::presents_secret(&self.drain_token, presented)
     }
 }

@@ -108,6 +108,6 @@ fn presents_drain_token(request: &Request, config: &Config) -> bool {
     request
         .header("authorization")
         .and_then(|value| value.as_str())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .is_some_and(|token| config.is_drain_token(token.trim()))
+        .and_then(crm_domain::auth::bearer_token)
+        .is_some_and(|token| config.is_drain_token(token))
 }

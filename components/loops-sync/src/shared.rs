@@ -4,7 +4,7 @@
 //! and the cached Loops health probe.
 
 use crate::config::Config;
-use crm_domain::loops::limiter_slot;
+use crm_domain::loops::{DURATION_BUCKETS_MS, limiter_slot};
 use crm_platform::clock::unix_millis_now;
 use crm_platform::kv::{kv_error_name, stored_number as number};
 use sha2::{Digest, Sha256};
@@ -14,8 +14,6 @@ use spin_sdk::wit::wasi::keyvalue::store::{self, Bucket};
 const STORE: &str = "default";
 /// Compare-and-swap rounds before giving up (each lost round means another replica won).
 const MAX_CAS_ROUNDS: u32 = 64;
-/// Upper bounds (ms) of the attempt duration histogram (`+Inf` is the `count` counter).
-pub const DURATION_BUCKETS_MS: [u64; 8] = [10, 25, 50, 100, 250, 500, 1_000, 5_000];
 
 /// The shared store, with the key prefix of one Loops team: `loops:<team>:` where
 /// `<team>` is a hash of the base URL and API key (never the key itself). Loops limits
@@ -101,9 +99,12 @@ impl Shared {
         Ok(())
     }
 
-    /// Adds one to counter `name` (`loops:metrics:<name>`); failures only cost the count.
+    /// Adds one to counter `name` (`loops:metrics:<name>`, read by `GET /metrics`);
+    /// failures only cost the count.
     pub fn count(&self, name: &str) {
-        let _ = atomics::increment(&self.bucket, &format!("loops:metrics:{name}"), 1);
+        if let Some(key) = metric_key(name) {
+            let _ = atomics::increment(&self.bucket, &key, 1);
+        }
     }
 
     /// Records an attempt's duration in the histogram buckets and its sum.
@@ -112,18 +113,15 @@ impl Shared {
             self.count(&format!("duration_ms_bucket:{bound}"));
         }
         self.count("duration_ms_count");
-        let _ = atomics::increment(
-            &self.bucket,
-            "loops:metrics:duration_ms_sum",
-            ms.min(i64::MAX as u64) as i64,
-        );
+        if let Some(key) = metric_key("duration_ms_sum") {
+            let _ = atomics::increment(&self.bucket, &key, ms.min(i64::MAX as u64) as i64);
+        }
     }
 
     /// A counter's value (0 when absent).
     pub fn counter(&self, name: &str) -> u64 {
-        self.bucket
-            .get(&format!("loops:metrics:{name}"))
-            .ok()
+        metric_key(name)
+            .and_then(|key| self.bucket.get(&key).ok())
             .flatten()
             .map(|bytes| number(&bytes))
             .unwrap_or(0)
@@ -137,4 +135,10 @@ impl Shared {
     pub fn cache_probe(&self, value: &[u8]) {
         let _ = self.bucket.set(&self.key("probe"), value);
     }
+}
+
+/// The key of Loops counter `name` in this deployment's metrics namespace (`None`: the
+/// namespace is empty, nothing is counted).
+fn metric_key(name: &str) -> Option<String> {
+    crm_platform::metrics::namespace().map(|ns| crm_domain::loops::metric_key(ns, name))
 }

@@ -4,12 +4,15 @@
 pub mod auth;
 pub mod cache;
 pub mod clients;
+pub mod correlation;
 pub mod health;
 pub mod log;
 pub mod loops;
+pub mod metrics;
 pub mod migrations;
 pub mod problem;
 pub mod rate_limit;
+pub mod redact;
 pub mod request_id;
 pub mod route_template;
 pub mod timestamp;

@@ -92,8 +92,20 @@ impl LogLine {
         } else {
             name
         };
-        self.fields.push((name, value.into()));
+        // Secrets never reach a line: a field named like one loses its value, and tokens,
+        // API keys and email addresses inside any value are masked (crate::redact).
+        let value = if crate::redact::is_sensitive_name(&name) {
+            Value::String(crate::redact::REDACTED.into())
+        } else {
+            crate::redact::mask_value(value.into())
+        };
+        self.fields.push((name, value));
         self
+    }
+
+    /// Whether a field called `name` was added.
+    pub fn has_field(&self, name: &str) -> bool {
+        self.fields.iter().any(|(field, _)| field == name)
     }
 
     pub fn level(&self) -> Level {

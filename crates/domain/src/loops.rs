@@ -4,6 +4,17 @@
 
 use serde_json::{Map, Value};
 
+/// Upper bounds (ms) of the Loops attempt duration histogram (`+Inf` is the `count`
+/// counter); its buckets are cumulative counters `duration_ms_bucket:<bound>`.
+pub const DURATION_BUCKETS_MS: [u64; 8] = [10, 25, 50, 100, 250, 500, 1_000, 5_000];
+
+/// The key in store `default` of Loops counter `name` (`sent`, `failed`, `dead_lettered`,
+/// `duration_ms_bucket:<bound>`, `duration_ms_count`, `duration_ms_sum`) in metrics
+/// namespace `namespace` (crate::metrics).
+pub fn metric_key(namespace: &str, name: &str) -> String {
+    format!("metrics:{namespace}:loops:{name}")
+}
+
 /// The admin API of loops-sync as `(method, path template)`; every route needs the
 /// `admin` role, and `POST /api/loops/drain` also takes the `loops_drain_token` bearer.
 pub static ADMIN_ROUTES: [(&str, &str); 6] = [

@@ -26,6 +26,7 @@ use tokio::sync::watch;
 
 pub use app::LoadOptions;
 pub use http::limits::{Limits, parse_duration, parse_size};
+pub use log::{capture_output, captured_output};
 pub use postgres::pool::{PgPoolSettings, PgPoolStats};
 pub use variables::VariableSources;
 

@@ -43,7 +43,12 @@ impl RequestState {
         max_memory: usize,
     ) -> RequestState {
         let mut wasi = WasiCtx::builder();
-        wasi.inherit_stdout().inherit_stderr();
+        if crate::log::capturing() {
+            wasi.stdout(crate::log::CapturedStream { stderr: false })
+                .stderr(crate::log::CapturedStream { stderr: true });
+        } else {
+            wasi.inherit_stdout().inherit_stderr();
+        }
         for (key, value) in &component.environment {
             wasi.env(key, value);
         }

@@ -9,6 +9,7 @@ pub mod db;
 pub mod http_kit;
 pub mod kv;
 pub mod log;
+pub mod metrics;
 pub mod rate_limit;
 pub mod response_cache;
 pub mod variables;

@@ -4,6 +4,7 @@
 use crate::clock::unix_millis_now;
 use crm_domain::{Level, LogLine, RequestId};
 use spin_sdk::http::Request;
+use std::cell::RefCell;
 #[cfg(not(test))]
 use std::io::Write;
 use std::sync::OnceLock;
@@ -18,6 +19,64 @@ pub const DEFAULT_LEVEL: Level = Level::Info;
 const MATCHED_ROUTE_HEADER: &str = "spin-matched-route";
 
 static MINIMUM_LEVEL: OnceLock<Level> = OnceLock::new();
+
+/// What every line written while a request is served carries about it.
+#[derive(Debug, Clone, Default)]
+struct RequestContext {
+    request_id: String,
+    correlation_id: String,
+    /// The verified caller (`user:<id>`, `key:<id>`), once known.
+    subject: Option<String>,
+}
+
+thread_local! {
+    // A Spin component instance serves one request, so one context per thread is enough;
+    // `begin_request` replaces the previous one.
+    static CONTEXT: RefCell<Option<RequestContext>> = const { RefCell::new(None) };
+}
+
+/// Starts a request's context: every line emitted until the next one carries `request_id`
+/// and `correlation_id` ([`crm_domain::correlation::correlation_id`] of the request).
+pub fn begin_request(request: &Request, request_id: &RequestId) {
+    let header = |name: &str| request.header(name).and_then(|value| value.as_str());
+    let correlation_id = crm_domain::correlation::correlation_id(
+        header(crm_domain::correlation::TRACEPARENT_HEADER),
+        header(crm_domain::correlation::CORRELATION_ID_HEADER),
+        request_id.as_str(),
+    );
+    CONTEXT.with(|context| {
+        *context.borrow_mut() = Some(RequestContext {
+            request_id: request_id.as_str().to_owned(),
+            correlation_id,
+            subject: None,
+        })
+    });
+}
+
+/// Records the verified caller of the current request (`kind:id`, never a credential).
+pub fn set_subject(subject: String) {
+    CONTEXT.with(|context| {
+        if let Some(context) = context.borrow_mut().as_mut() {
+            context.subject = Some(subject);
+        }
+    });
+}
+
+/// The current request's correlation id, to pass on (`x-correlation-id`) to the components
+/// it calls; empty outside a request.
+pub fn correlation_id() -> String {
+    CONTEXT.with(|context| {
+        context
+            .borrow()
+            .as_ref()
+            .map(|context| context.correlation_id.clone())
+            .unwrap_or_default()
+    })
+}
+
+fn subject() -> Option<String> {
+    CONTEXT.with(|context| context.borrow().as_ref()?.subject.clone())
+}
 
 /// The configured minimum level, read once per component instance.
 pub fn minimum_level() -> Level {
@@ -43,6 +102,19 @@ pub fn emit(line: LogLine) {
     if !line.level().is_enabled_at(minimum_level()) {
         return;
     }
+    let line = CONTEXT.with(|context| match context.borrow().as_ref() {
+        Some(context) => {
+            let mut line = line;
+            if !line.has_field("request_id") {
+                line = line.field("request_id", context.request_id.as_str());
+            }
+            if !line.has_field("correlation_id") {
+                line = line.field("correlation_id", context.correlation_id.as_str());
+            }
+            line
+        }
+        None => line,
+    });
     write_line(line.level(), &line.to_json_line(unix_millis_now()));
 }
 
@@ -87,6 +159,11 @@ pub struct RequestSummary {
 }
 
 impl RequestSummary {
+    /// Spin's matched route pattern (the path when Spin did not say).
+    pub fn route(&self) -> &str {
+        &self.route
+    }
+
     /// `route` is Spin's matched route pattern, or the path when the header is absent.
     pub fn of(request: &Request) -> Self {
         let path = request.path().to_owned();
@@ -118,11 +195,16 @@ pub fn access(
     emit(
         LogLine::new(level, component, "request handled")
             .field("request_id", request_id.as_str())
+            .field("correlation_id", correlation_id())
             .field("method", request.method.as_str())
             .field("route", request.route.as_str())
             .field("path", request.path.as_str())
             .field("status", status)
-            .field("duration_ms", duration_ms),
+            .field("duration_ms", duration_ms)
+            .field(
+                "subject",
+                subject().map_or(serde_json::Value::Null, Into::into),
+            ),
     );
 }
 

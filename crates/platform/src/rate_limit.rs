@@ -167,8 +167,10 @@ pub fn limit_principal(principal: &Principal) -> Result<(), ApiError> {
 pub fn limit_subject(kind: &str, id: &str, tier: Tier) -> Result<(), ApiError> {
     // The caller is verified: its tier counts, not its address.
     DEFERRED.with(|deferred| deferred.borrow_mut().take());
+    let subject = format!("{kind}:{id}");
+    crate::log::set_subject(subject.clone());
     let settings = Settings::get();
-    check(settings, &format!("{kind}:{id}"), settings.tier(tier))
+    check(settings, &subject, settings.tier(tier))
 }
 
 fn check(settings: &Settings, subject: &str, policy: Policy) -> Result<(), ApiError> {
@@ -180,6 +182,7 @@ fn check(settings: &Settings, subject: &str, policy: Policy) -> Result<(), ApiEr
             keep(decision);
             match decision.retry_after_secs {
                 Some(retry_after_secs) if !decision.admitted => {
+                    crate::metrics::record_rate_limited(subject.starts_with("ip:"));
                     Err(ApiError::TooManyRequests { retry_after_secs })
                 }
                 _ => Ok(()),

@@ -76,8 +76,14 @@ pub async fn send(
     let mut request = target.client().request(method.clone(), target.url(path));
     request = match auth {
         Auth::Anonymous => request,
-        Auth::Bearer(token) => request.bearer_auth(token),
-        Auth::ApiKey(key) => request.header("x-api-key", key),
+        Auth::Bearer(token) => {
+            crm_tests::secrets::remember(token);
+            request.bearer_auth(token)
+        }
+        Auth::ApiKey(key) => {
+            crm_tests::secrets::remember(key);
+            request.header("x-api-key", key)
+        }
     };
     if let Some(body) = body {
         request = request.json(body);
@@ -110,6 +116,12 @@ pub async fn read(label: String, request: reqwest::RequestBuilder) -> Reply {
     let headers = response.headers().clone();
     let text = response.text().await.unwrap_or_default();
     let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    // Tokens and keys the app hands out are secrets no log may show.
+    for field in ["access_token", "refresh_token", "key"] {
+        if let Some(secret) = body[field].as_str() {
+            crm_tests::secrets::remember(secret);
+        }
+    }
     Reply {
         request: label,
         status,

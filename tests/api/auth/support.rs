@@ -19,10 +19,13 @@ impl Account {
     pub fn new(label: &str) -> Account {
         let tag = uuid::Uuid::new_v4().simple().to_string();
         let tag = &tag[..12];
-        Account {
+        let account = Account {
             email: format!("{label}-{tag}@example.com"),
             password: format!("{label} keeps a long passphrase {tag}"),
-        }
+        };
+        crm_tests::secrets::remember(&account.email);
+        crm_tests::secrets::remember(&account.password);
+        account
     }
 }
 

@@ -108,8 +108,14 @@ pub async fn call(
     let mut request = target.client().request(method.clone(), target.url(path));
     request = match auth {
         Auth::Anonymous => request,
-        Auth::Bearer(token) => request.bearer_auth(token),
-        Auth::ApiKey(key) => request.header("x-api-key", key),
+        Auth::Bearer(token) => {
+            crm_tests::secrets::remember(token);
+            request.bearer_auth(token)
+        }
+        Auth::ApiKey(key) => {
+            crm_tests::secrets::remember(key);
+            request.header("x-api-key", key)
+        }
     };
     for (name, value) in headers {
         request = request.header(*name, *value);
@@ -134,8 +140,11 @@ pub fn tag() -> String {
 
 /// A new client's body: a unique e-mail and a name.
 pub fn new_client(label: &str) -> Value {
+    let email = format!("{label}-{}@example.com", tag());
+    // Logs show an e-mail masked, never whole.
+    crm_tests::secrets::remember(&email);
     json!({
-        "email": format!("{label}-{}@example.com", tag()),
+        "email": email,
         "first_name": "Ada",
         "last_name": "Lovelace",
     })

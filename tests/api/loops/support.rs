@@ -244,6 +244,8 @@ pub fn synced_app(
     loops: &FakeLoops,
     enabled: bool,
 ) -> AppBuilder {
+    crm_tests::secrets::remember(API_KEY);
+    crm_tests::secrets::remember(DRAIN_TOKEN);
     auth_app(set, admin)
         .variable("loops_api_key", API_KEY)
         .variable("loops_base_url", &loops.base_url())

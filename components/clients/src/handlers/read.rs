@@ -65,5 +65,8 @@ pub fn cached(
     };
     let mut response = read_response(request, request_id, representation);
     response.set_header(X_CACHE_HEADER, lookup.outcome().as_str());
+    if lookup.outcome() != response_cache::Outcome::Bypass {
+        crm_platform::metrics::record_cache(lookup.outcome().as_str());
+    }
     Ok(response)
 }

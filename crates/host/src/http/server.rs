@@ -56,6 +56,14 @@ pub async fn handle(
         .clone()
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
         .into();
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let traceparent = header(crm_domain::correlation::TRACEPARENT_HEADER);
+    let incoming_correlation = header(crm_domain::correlation::CORRELATION_ID_HEADER);
     let served = match reserved::respond(&app, &path) {
         Some(response) => Served {
             route: Some(path.clone()),
@@ -91,6 +99,20 @@ pub async fn handle(
         .map(str::to_owned)
         .or(incoming_id)
         .unwrap_or_else(|| request_id.to_string());
+    // The component's own answer when it gave one (the same rule, crm_domain::correlation).
+    let correlation_id = served
+        .response
+        .headers()
+        .get(crm_domain::correlation::CORRELATION_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .unwrap_or_else(|| {
+            crm_domain::correlation::correlation_id(
+                traceparent.as_deref(),
+                incoming_correlation.as_deref(),
+                &logged_id,
+            )
+        });
     crate::log::emit(
         crm_domain::Level::Info,
         served.component.as_deref().unwrap_or(crate::log::HOST),
@@ -106,6 +128,7 @@ pub async fn handle(
                 (started.elapsed().as_secs_f64() * 1000.0).into(),
             ),
             ("request_id", logged_id.into()),
+            ("correlation_id", correlation_id.into()),
         ],
     );
     Ok(served.response)

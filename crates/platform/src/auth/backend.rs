@@ -8,6 +8,7 @@ use super::token::TokenRules;
 use crate::api_error::ApiError;
 use crate::clock::unix_seconds_now;
 use crate::kv::kv_error_name;
+use crm_domain::correlation::CORRELATION_ID_HEADER;
 use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::wit::wasi::keyvalue::store::{self, Bucket};
 use std::cell::OnceCell;
@@ -96,6 +97,7 @@ impl Backend for SpinBackend {
             .method(Method::Get)
             .uri(format!("{AUTH_SERVICE}{path}"))
             .header("accept", "application/json")
+            .header(CORRELATION_ID_HEADER, crate::log::correlation_id())
             .build();
         self.send(request).await
     }
@@ -106,6 +108,7 @@ impl Backend for SpinBackend {
             .uri(format!("{AUTH_SERVICE}{path}"))
             .header("content-type", "application/json")
             .header("accept", "application/json")
+            .header(CORRELATION_ID_HEADER, crate::log::correlation_id())
             .body(body)
             .build();
         self.send(request).await

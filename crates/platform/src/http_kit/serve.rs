@@ -7,6 +7,7 @@ use crate::api_error::ApiError;
 use crate::clock::Stopwatch;
 use crate::log::{self, RequestSummary};
 use crm_domain::RequestId;
+use crm_domain::correlation::CORRELATION_ID_HEADER;
 use spin_sdk::http::{Request, Response};
 
 /// Serves `request` with `route`, a synchronous router:
@@ -102,10 +103,13 @@ struct Exchange {
 impl Exchange {
     fn begin(component: &'static str, request: &Request) -> Self {
         crate::rate_limit::begin();
+        let request_id = request_id(request);
+        log::begin_request(request, &request_id);
+        crate::metrics::begin(component);
         Self {
             component,
             stopwatch: Stopwatch::start(),
-            request_id: request_id(request),
+            request_id,
             summary: RequestSummary::of(request),
         }
     }
@@ -115,13 +119,21 @@ impl Exchange {
         let mut response =
             outcome.unwrap_or_else(|error| error.into_response(&self.request_id, self.component));
         response.set_header(REQUEST_ID_HEADER, self.request_id.as_str());
+        response.set_header(CORRELATION_ID_HEADER, log::correlation_id());
         crate::rate_limit::add_headers(&mut response);
+        let duration_ms = self.stopwatch.elapsed_ms();
         log::access(
             self.component,
             &self.summary,
             *response.status(),
-            self.stopwatch.elapsed_ms(),
+            duration_ms,
             &self.request_id,
+        );
+        crate::metrics::record_request(
+            self.component,
+            self.summary.route(),
+            *response.status(),
+            duration_ms,
         );
         response
     }
