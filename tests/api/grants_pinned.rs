@@ -171,10 +171,18 @@ fn the_app_manifest_grants_only_what_each_component_needs() {
     );
     for (id, component) in &components {
         if id != "loops-sync" {
-            assert!(
-                !variable_names(component)
-                    .iter()
-                    .any(|name| name.starts_with("loops_")),
+            let held: Vec<String> = variable_names(component)
+                .into_iter()
+                .filter(|name| name.starts_with("loops_"))
+                .collect();
+            let allowed: &[&str] = if id == "auth" {
+                // The flags API shows the default of the `loops_sync_enabled` flag.
+                &["loops_sync_enabled"]
+            } else {
+                &[]
+            };
+            assert_eq!(
+                held, allowed,
                 "only loops-sync holds the Loops variables, not {id}"
             );
         }
@@ -223,6 +231,7 @@ fn the_app_manifest_grants_only_what_each_component_needs() {
             "login_failure_window_seconds",
             "login_max_failures_per_account",
             "login_max_failures_per_address",
+            "loops_sync_enabled",
             "metrics_namespace",
             "refresh_token_ttl_days",
             "slow_query_ms",

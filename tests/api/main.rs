@@ -3,6 +3,7 @@
 mod auth;
 mod caching;
 mod clients;
+mod flags;
 mod grants_pinned;
 mod health;
 mod loops;

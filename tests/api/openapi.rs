@@ -42,6 +42,8 @@ pub enum Guard {
     Admin,
     /// A `clients` route: an access token or an API key, with at least this role.
     Role(Role),
+    /// The scraper's bearer `metrics_token` (`GET /metrics`).
+    ScrapeToken,
 }
 
 /// Every route of the app with its guard: the five tables.
@@ -64,7 +66,12 @@ pub fn app_routes() -> Vec<(&'static str, &'static str, Guard)> {
         .iter()
         .chain(DOCS_ROUTES)
         .map(|(method, path)| (*method, *path, Guard::Public));
-    auth.chain(clients).chain(loops).chain(public).collect()
+    let scraped = [("GET", "/metrics", Guard::ScrapeToken)];
+    auth.chain(clients)
+        .chain(loops)
+        .chain(public)
+        .chain(scraped)
+        .collect()
 }
 
 const HTTP_METHODS: [&str; 8] = [

@@ -29,7 +29,7 @@ use crm_domain::RequestId;
 use crm_domain::auth::routes::{Access, ROUTES, match_path, methods_of};
 use crm_platform::db::Database;
 use crm_platform::http_kit::{self, ApiError};
-use handlers::{Call, api_keys, jwks, login, me, resolve, session, user_update, users};
+use handlers::{Call, api_keys, flags, jwks, login, me, resolve, session, user_update, users};
 use spin_sdk::http::{Request, Response};
 
 /// Name written as `component` in every log line.
@@ -116,6 +116,11 @@ fn protected_route(method: &str, template: &str, call: &Call<'_>) -> Result<Resp
         ("POST", "/api/api-keys") => api_keys::create_api_key(call),
         ("GET", "/api/api-keys") => api_keys::list_api_keys(call),
         ("DELETE", "/api/api-keys/{id}") => api_keys::revoke_api_key(call),
+        ("GET", "/api/flags") => flags::list_flags(call),
+        ("GET", "/api/flags/{id}") => flags::get_flag(call),
+        ("PUT", "/api/flags/{id}") => flags::put_flag(call),
+        ("DELETE", "/api/flags/{id}") => flags::delete_flag(call),
+        ("POST", "/api/flags/{id}/evaluate") => flags::evaluate_flag(call),
         _ => Err(unrouted(method, template)),
     }
 }

@@ -9,7 +9,7 @@ use crm_platform::kv::{kv_error_name, stored_number};
 use spin_sdk::http::{Request, Response};
 use spin_sdk::wit::wasi::keyvalue::store;
 
-/// Spin variable (secret): the scraper's bearer token. Empty: `/metrics` answers 503.
+/// Spin variable (secret): the scraper's bearer token. Empty: every scrape is refused.
 const TOKEN_VARIABLE: &str = "metrics_token";
 /// The Prometheus text format's content type.
 const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -17,8 +17,8 @@ const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 pub fn scrape(request: &Request, request_id: &RequestId) -> Result<Response, ApiError> {
     let expected = spin_sdk::variables::get(TOKEN_VARIABLE).unwrap_or_default();
     if expected.trim().is_empty() {
-        return Err(ApiError::service_unavailable(
-            "Metrics are off: the variable metrics_token is not set.",
+        return Err(ApiError::unauthorized(
+            "No scrape token is configured (the secret variable metrics_token).",
         ));
     }
     let presented = request

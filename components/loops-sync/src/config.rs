@@ -60,13 +60,9 @@ impl Config {
         } else {
             base_url
         };
-        let enabled = !matches!(
-            variable("loops_sync_enabled")
-                .trim()
-                .to_ascii_lowercase()
-                .as_str(),
-            "false" | "0" | "off" | "no"
-        );
+        // A feature flag (docs/feature-flags.md): set at run time through /api/flags, its
+        // default the variable `loops_sync_enabled`.
+        let enabled = crm_platform::flags::is_on("loops_sync_enabled", None);
         let per_second = number("loops_requests_per_second", 8, 1..=9)?;
         Ok(Config {
             api_key: variable("loops_api_key").trim().to_owned(),

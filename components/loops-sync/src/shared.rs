@@ -8,12 +8,10 @@ use crm_domain::loops::{DURATION_BUCKETS_MS, limiter_slot};
 use crm_platform::clock::unix_millis_now;
 use crm_platform::kv::{kv_error_name, stored_number as number};
 use sha2::{Digest, Sha256};
-use spin_sdk::wit::wasi::keyvalue::atomics::{self, Cas, CasError};
+use spin_sdk::wit::wasi::keyvalue::atomics;
 use spin_sdk::wit::wasi::keyvalue::store::{self, Bucket};
 
 const STORE: &str = "default";
-/// Compare-and-swap rounds before giving up (each lost round means another replica won).
-const MAX_CAS_ROUNDS: u32 = 64;
 
 /// The shared store, with the key prefix of one Loops team: `loops:<team>:` where
 /// `<team>` is a hash of the base URL and API key (never the key itself). Loops limits
@@ -37,32 +35,16 @@ impl Shared {
         format!("loops:{}:{name}", self.team)
     }
 
-    /// Sets `key` to `f(current)` by compare-and-swap; returns what was stored. A key
-    /// that does not exist yet is created by an atomic `increment` first, because a swap
-    /// on an absent key is a plain write on Spin's SQLite store (not atomic).
+    /// Sets the number at `key` to `f(current)` by compare-and-swap (crm_platform::kv::update).
     fn update(
         &self,
         key: &str,
         mut f: impl FnMut(u64) -> Option<u64>,
     ) -> Result<Option<u64>, String> {
-        let failed = |e: &store::Error| format!("key-value store failed: {}", kv_error_name(e));
-        for _ in 0..MAX_CAS_ROUNDS {
-            if self.bucket.exists(key).map_err(|e| failed(&e))? {
-                let cas = Cas::new(&self.bucket, key).map_err(|e| failed(&e))?;
-                let current = cas.current().map_err(|e| failed(&e))?;
-                let Some(next) = f(current.as_deref().map(number).unwrap_or(0)) else {
-                    return Ok(None);
-                };
-                match atomics::swap(cas, next.to_string().as_bytes()) {
-                    Ok(()) => return Ok(Some(next)),
-                    Err(CasError::CasFailed(_)) => continue,
-                    Err(CasError::StoreError(e)) => return Err(failed(&e)),
-                }
-            }
-            // Creates the key as 0 once; a concurrent creator's value is kept.
-            let _ = atomics::increment(&self.bucket, key, 0);
-        }
-        Err("key-value compare-and-swap kept losing".into())
+        let stored = crm_platform::kv::update(&self.bucket, key, |current| {
+            f(current.map(number).unwrap_or(0)).map(|next| next.to_string().into_bytes())
+        })?;
+        Ok(stored.map(|bytes| number(&bytes)))
     }
 
     /// Reserves the next request slot: its time (unix ms), or `None` when it is more than

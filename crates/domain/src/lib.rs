@@ -5,6 +5,7 @@ pub mod auth;
 pub mod cache;
 pub mod clients;
 pub mod correlation;
+pub mod flags;
 pub mod health;
 pub mod log;
 pub mod loops;

@@ -16,7 +16,7 @@ pub const STATUS_CLASSES: [&str; 4] = ["2xx", "3xx", "4xx", "5xx"];
 /// Every `(component, route)` of `spin.toml` but the static `docs` ones, the route as Spin
 /// reports it in `spin-matched-route` (tests/api/grants_pinned.rs checks it against the
 /// manifest).
-pub const ROUTES: [(&str, &str); 9] = [
+pub const ROUTES: [(&str, &str); 10] = [
     ("health", "/health/..."),
     ("health", "/metrics"),
     ("health", "/..."),
@@ -24,6 +24,7 @@ pub const ROUTES: [(&str, &str); 9] = [
     ("auth", "/api/users/..."),
     ("auth", "/api/api-keys/..."),
     ("auth", "/:well_known/jwks.json"),
+    ("auth", "/api/flags/..."),
     ("clients", "/api/clients/..."),
     ("loops-sync", "/api/loops/..."),
 ];

@@ -40,6 +40,40 @@ pub fn stored_number(bytes: &[u8]) -> u64 {
     }
 }
 
+/// Compare-and-swap rounds before [`update`] gives up (each lost round means another
+/// replica changed the key meanwhile).
+const MAX_CAS_ROUNDS: u32 = 64;
+
+/// Sets `key` to `f(current)` by compare-and-swap (`f` returning `None` leaves it as it
+/// is); returns what was stored. A key that does not exist yet is created by an atomic
+/// `increment` first (so `f` may see the number 0 in either stored form), because a swap
+/// on an absent key is a plain write on Spin's SQLite store (not atomic).
+pub fn update(
+    bucket: &store::Bucket,
+    key: &str,
+    mut f: impl FnMut(Option<&[u8]>) -> Option<Vec<u8>>,
+) -> Result<Option<Vec<u8>>, String> {
+    use spin_sdk::wit::wasi::keyvalue::atomics::{self, Cas, CasError};
+    let failed = |e: &Error| format!("key-value store failed: {}", kv_error_name(e));
+    for _ in 0..MAX_CAS_ROUNDS {
+        if bucket.exists(key).map_err(|e| failed(&e))? {
+            let cas = Cas::new(bucket, key).map_err(|e| failed(&e))?;
+            let current = cas.current().map_err(|e| failed(&e))?;
+            let Some(next) = f(current.as_deref()) else {
+                return Ok(None);
+            };
+            match atomics::swap(cas, &next) {
+                Ok(()) => return Ok(Some(next)),
+                Err(CasError::CasFailed(_)) => continue,
+                Err(CasError::StoreError(e)) => return Err(failed(&e)),
+            }
+        }
+        // Creates the key as 0 once; a concurrent creator's value is kept.
+        let _ = atomics::increment(bucket, key, 0);
+    }
+    Err("key-value compare-and-swap kept losing".into())
+}
+
 fn unavailable(error: &Error) -> String {
     format!("key-value store unavailable: {}", kv_error_name(error))
 }

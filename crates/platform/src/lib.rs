@@ -6,6 +6,7 @@ mod api_error;
 pub mod auth;
 pub mod clock;
 pub mod db;
+pub mod flags;
 pub mod http_kit;
 pub mod kv;
 pub mod log;

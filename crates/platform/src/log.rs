@@ -39,8 +39,18 @@ thread_local! {
 /// and `correlation_id` ([`crm_domain::correlation::correlation_id`] of the request).
 pub fn begin_request(request: &Request, request_id: &RequestId) {
     let header = |name: &str| request.header(name).and_then(|value| value.as_str());
+    // A request from another component carries its caller's id in x-correlation-id; its
+    // traceparent may be one Spin injected for its own outbound span (factor-outbound-http
+    // `inject_trace_context`), which is not what the first component logged.
+    let chained = crate::rate_limit::is_chained(header(crate::rate_limit::CLIENT_ADDR_HEADER))
+        && header(crm_domain::correlation::CORRELATION_ID_HEADER).is_some();
+    let traceparent = if chained {
+        None
+    } else {
+        header(crm_domain::correlation::TRACEPARENT_HEADER)
+    };
     let correlation_id = crm_domain::correlation::correlation_id(
-        header(crm_domain::correlation::TRACEPARENT_HEADER),
+        traceparent,
         header(crm_domain::correlation::CORRELATION_ID_HEADER),
         request_id.as_str(),
     );

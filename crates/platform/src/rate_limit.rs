@@ -24,7 +24,7 @@ use std::sync::OnceLock;
 
 const STORE: &str = "default";
 /// The peer address as Spin gives it.
-const CLIENT_ADDR_HEADER: &str = "spin-client-addr";
+pub(crate) const CLIENT_ADDR_HEADER: &str = "spin-client-addr";
 
 thread_local! {
     /// The tightest decision taken for the request being served.
@@ -145,7 +145,7 @@ pub(crate) fn settle<T>(outcome: Result<T, ApiError>) -> Result<T, ApiError> {
 }
 
 /// Whether the peer address is the unspecified one service chaining uses.
-fn is_chained(peer: Option<&str>) -> bool {
+pub(crate) fn is_chained(peer: Option<&str>) -> bool {
     peer.and_then(|text| text.parse::<std::net::SocketAddr>().ok())
         .is_some_and(|addr| addr.ip().is_unspecified())
 }

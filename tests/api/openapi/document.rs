@@ -84,7 +84,7 @@ fn the_document_secures_each_operation_as_the_route_tables_say() {
         }
         let statuses: &[&str] = match guard {
             Guard::Public => &[],
-            Guard::User => &["401"],
+            Guard::User | Guard::ScrapeToken => &["401"],
             Guard::Admin | Guard::Role(_) => &["401", "403"],
         };
         for status in statuses {
@@ -428,7 +428,11 @@ fn the_client_operations_carry_the_headers_and_media_types_of_docs_clients_md() 
     );
     // Every limited operation documents the rate limiter's 429 and its headers.
     for (method, path, _) in super::app_routes() {
-        if path.starts_with("/health") || path == "/api/openapi.json" || path == "/docs" {
+        if path.starts_with("/health")
+            || path == "/metrics"
+            || path == "/api/openapi.json"
+            || path == "/docs"
+        {
             continue;
         }
         assert_eq!(

@@ -1,6 +1,7 @@
 //! Handlers, one module per resource; each returns `Result<Response, ApiError>`.
 
 pub mod api_keys;
+pub mod flags;
 pub mod jwks;
 pub mod login;
 pub mod me;

@@ -27,6 +27,11 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/api/api-keys", Access::Admin),
     ("GET", "/api/api-keys", Access::Admin),
     ("DELETE", "/api/api-keys/{id}", Access::Admin),
+    ("GET", "/api/flags", Access::Admin),
+    ("GET", "/api/flags/{id}", Access::Admin),
+    ("PUT", "/api/flags/{id}", Access::Admin),
+    ("DELETE", "/api/flags/{id}", Access::Admin),
+    ("POST", "/api/flags/{id}/evaluate", Access::Admin),
 ];
 
 /// The template of `ROUTES` that `path` matches (literal segments win over `{id}`), with
@@ -47,6 +52,9 @@ const ALLOW: &[(&str, &[&str])] = &[
     ("/api/users/{id}", &["GET", "PATCH"]),
     ("/api/api-keys", &["POST", "GET"]),
     ("/api/api-keys/{id}", &["DELETE"]),
+    ("/api/flags", &["GET"]),
+    ("/api/flags/{id}", &["GET", "PUT", "DELETE"]),
+    ("/api/flags/{id}/evaluate", &["POST"]),
 ];
 
 /// The methods `ROUTES` has for a template (for a 405's `Allow`).
