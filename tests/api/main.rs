@@ -1,5 +1,6 @@
 //! The API suite: the CRM API on the application's own spin.toml, served by crm-host.
 
+mod admin_pages;
 mod auth;
 mod caching;
 mod clients;

@@ -29,7 +29,12 @@ pub const HEALTH_ROUTES: &[(&str, &str)] = &[
 
 /// What `docs` serves and documents (components/docs; `/docs/` and the page's assets are
 /// not API operations): public.
-pub const DOCS_ROUTES: &[(&str, &str)] = &[("GET", "/api/openapi.json"), ("GET", "/docs")];
+pub const DOCS_ROUTES: &[(&str, &str)] = &[
+    ("GET", "/api/openapi.json"),
+    ("GET", "/docs"),
+    ("GET", "/admin/status"),
+    ("GET", "/admin/flags"),
+];
 
 /// Who may call a route, from the route tables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

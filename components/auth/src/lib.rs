@@ -29,7 +29,9 @@ use crm_domain::RequestId;
 use crm_domain::auth::routes::{Access, ROUTES, match_path, methods_of};
 use crm_platform::db::Database;
 use crm_platform::http_kit::{self, ApiError};
-use handlers::{Call, api_keys, flags, jwks, login, me, resolve, session, user_update, users};
+use handlers::{
+    Call, api_keys, flags, jwks, login, me, recent_errors, resolve, session, user_update, users,
+};
 use spin_sdk::http::{Request, Response};
 
 /// Name written as `component` in every log line.
@@ -121,6 +123,7 @@ fn protected_route(method: &str, template: &str, call: &Call<'_>) -> Result<Resp
         ("PUT", "/api/flags/{id}") => flags::put_flag(call),
         ("DELETE", "/api/flags/{id}") => flags::delete_flag(call),
         ("POST", "/api/flags/{id}/evaluate") => flags::evaluate_flag(call),
+        ("GET", "/api/admin/errors") => recent_errors::list_recent_errors(call),
         _ => Err(unrouted(method, template)),
     }
 }

@@ -89,6 +89,42 @@ pub static ASSETS: &[Asset] = &[
     },
     asset!(PAGE_PATH, "assets/index.html", HTML, Caching::Revalidate),
     asset!(
+        "/admin/status",
+        "assets/admin/status.html",
+        HTML,
+        Caching::Revalidate
+    ),
+    asset!(
+        "/admin/flags",
+        "assets/admin/flags.html",
+        HTML,
+        Caching::Revalidate
+    ),
+    asset!(
+        "/admin/admin.js",
+        "assets/admin/admin.js",
+        JAVASCRIPT,
+        Caching::Revalidate
+    ),
+    asset!(
+        "/admin/status.js",
+        "assets/admin/status.js",
+        JAVASCRIPT,
+        Caching::Revalidate
+    ),
+    asset!(
+        "/admin/flags.js",
+        "assets/admin/flags.js",
+        JAVASCRIPT,
+        Caching::Revalidate
+    ),
+    asset!(
+        "/admin/admin.css",
+        "assets/admin/admin.css",
+        CSS,
+        Caching::Revalidate
+    ),
+    asset!(
         "/docs/init.js",
         "assets/init.js",
         JAVASCRIPT,

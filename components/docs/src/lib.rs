@@ -1,7 +1,9 @@
 //! Docs component: serves the API's OpenAPI 3.1 document (`GET /api/openapi.json`,
-//! openapi/crm-api.json embedded at build time) and its interactive page (`GET /docs`,
-//! Swagger UI), whose scripts, styles and images it serves itself under `/docs/`: no CDN,
-//! no inline script, so the page's Content-Security-Policy allows this origin only.
+//! openapi/crm-api.json embedded at build time), its interactive page (`GET /docs`,
+//! Swagger UI) and the admin pages (`/admin/status`, `/admin/flags`, which call the API
+//! with the token of the admin signed in on them), whose scripts, styles and images it
+//! serves itself under `/docs/` and `/admin/`: no CDN, no inline script, so each page's
+//! Content-Security-Policy allows this origin only.
 //! `HEAD` answers as `GET` without the body. Anything else under its routes is a
 //! problem+json 404; another method is 405.
 #![deny(unsafe_code)]

@@ -16,7 +16,7 @@ pub const STATUS_CLASSES: [&str; 4] = ["2xx", "3xx", "4xx", "5xx"];
 /// Every `(component, route)` of `spin.toml` but the static `docs` ones, the route as Spin
 /// reports it in `spin-matched-route` (tests/api/grants_pinned.rs checks it against the
 /// manifest).
-pub const ROUTES: [(&str, &str); 10] = [
+pub const ROUTES: [(&str, &str); 11] = [
     ("health", "/health/..."),
     ("health", "/metrics"),
     ("health", "/..."),
@@ -25,6 +25,7 @@ pub const ROUTES: [(&str, &str); 10] = [
     ("auth", "/api/api-keys/..."),
     ("auth", "/:well_known/jwks.json"),
     ("auth", "/api/flags/..."),
+    ("auth", "/api/admin/..."),
     ("clients", "/api/clients/..."),
     ("loops-sync", "/api/loops/..."),
 ];
@@ -84,6 +85,16 @@ impl Keys<'_> {
 
     pub fn rate_limited(&self, component: &str, subject: &str) -> String {
         format!("metrics:{}:rate_limited:{component}:{subject}", self.source)
+    }
+
+    /// The counter of server errors ever recorded (it picks the next slot).
+    pub fn recent_errors_seq(&self) -> String {
+        format!("metrics:{}:errors:seq", self.source)
+    }
+
+    /// Slot `slot` of the ring of recent server errors.
+    pub fn recent_error(&self, slot: u64) -> String {
+        format!("metrics:{}:errors:{slot}", self.source)
     }
 
     pub fn cache(&self, component: &str, result: &str) -> String {

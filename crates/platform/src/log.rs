@@ -174,6 +174,10 @@ impl RequestSummary {
         &self.route
     }
 
+    pub fn method(&self) -> &str {
+        &self.method
+    }
+
     /// `route` is Spin's matched route pattern, or the path when the header is absent.
     pub fn of(request: &Request) -> Self {
         let path = request.path().to_owned();

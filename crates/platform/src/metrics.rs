@@ -82,6 +82,47 @@ pub fn record_cache(result: &str) {
     });
 }
 
+/// Slots of the ring of recent server errors (the newest overwrite the oldest).
+pub const RECENT_ERRORS: u64 = 50;
+
+/// Remembers a 5xx answer in the ring of recent errors (`GET /api/admin/errors`): one
+/// atomic increment picks the slot, one write fills it. Never the request's content.
+pub(crate) fn record_error(entry: &serde_json::Value) {
+    with_keys(|keys, bucket| {
+        let Ok(seq) = atomics::increment(bucket, &keys.recent_errors_seq(), 1) else {
+            return;
+        };
+        let slot = (seq.max(1) as u64 - 1) % RECENT_ERRORS;
+        let _ = bucket.set(&keys.recent_error(slot), entry.to_string().as_bytes());
+    });
+}
+
+/// The recent server errors, newest first (at most [`RECENT_ERRORS`]).
+pub fn recent_errors() -> Result<Vec<serde_json::Value>, String> {
+    let Some(source) = namespace() else {
+        return Ok(Vec::new());
+    };
+    let keys = Keys { source };
+    let failed =
+        |e: store::Error| format!("key-value store failed: {}", crate::kv::kv_error_name(&e));
+    let bucket = store::open(STORE).map_err(failed)?;
+    let seq = bucket
+        .get(&keys.recent_errors_seq())
+        .map_err(failed)?
+        .map_or(0, |bytes| crate::kv::stored_number(&bytes));
+    let mut errors = Vec::new();
+    for n in (seq.saturating_sub(RECENT_ERRORS)..seq).rev() {
+        if let Some(bytes) = bucket
+            .get(&keys.recent_error(n % RECENT_ERRORS))
+            .map_err(failed)?
+            && let Ok(entry) = serde_json::from_slice(&bytes)
+        {
+            errors.push(entry);
+        }
+    }
+    Ok(errors)
+}
+
 fn with_keys(count: impl FnOnce(&Keys<'_>, &store::Bucket)) {
     let Some(source) = namespace() else {
         return;

@@ -432,6 +432,7 @@ fn the_client_operations_carry_the_headers_and_media_types_of_docs_clients_md() 
             || path == "/metrics"
             || path == "/api/openapi.json"
             || path == "/docs"
+            || path.starts_with("/admin/")
         {
             continue;
         }

@@ -5,6 +5,7 @@ pub mod flags;
 pub mod jwks;
 pub mod login;
 pub mod me;
+pub mod recent_errors;
 pub mod resolve;
 pub mod session;
 pub mod user_update;

@@ -32,6 +32,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("PUT", "/api/flags/{id}", Access::Admin),
     ("DELETE", "/api/flags/{id}", Access::Admin),
     ("POST", "/api/flags/{id}/evaluate", Access::Admin),
+    ("GET", "/api/admin/errors", Access::Admin),
 ];
 
 /// The template of `ROUTES` that `path` matches (literal segments win over `{id}`), with
@@ -55,6 +56,7 @@ const ALLOW: &[(&str, &[&str])] = &[
     ("/api/flags", &["GET"]),
     ("/api/flags/{id}", &["GET", "PUT", "DELETE"]),
     ("/api/flags/{id}/evaluate", &["POST"]),
+    ("/api/admin/errors", &["GET"]),
 ];
 
 /// The methods `ROUTES` has for a template (for a 405's `Allow`).

@@ -135,6 +135,19 @@ impl Exchange {
             *response.status(),
             duration_ms,
         );
+        if *response.status() >= 500 {
+            crate::metrics::record_error(&serde_json::json!({
+                "ts": crm_domain::timestamp::rfc3339_utc_from_unix_millis(
+                    crate::clock::unix_millis_now()
+                ),
+                "component": self.component,
+                "method": self.summary.method(),
+                "route": self.summary.route(),
+                "status": *response.status(),
+                "request_id": self.request_id.as_str(),
+                "correlation_id": log::correlation_id(),
+            }));
+        }
         response
     }
 }
