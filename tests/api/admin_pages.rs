@@ -11,7 +11,7 @@
 
 use crate::auth::support::{Account, Auth, Target, auth_app, sign_in};
 use crate::clients::support::{Body, call};
-use crate::loops::support::{FakeLoops, synced_app};
+use crate::loops::support::{FakeLoops, sync_enabled, synced_app};
 use base64::Engine as _;
 use crm_tests::backends::{BackendSet, backend_sets, in_ci};
 use reqwest::Method;
@@ -256,20 +256,6 @@ async fn flag(app: &impl Target, token: &str, name: &str) -> Value {
     .await;
     assert_eq!(reply.status, 200, "{reply}");
     reply.body
-}
-
-async fn sync_enabled(app: &impl Target, token: &str) -> Value {
-    let reply = call(
-        app,
-        Method::GET,
-        "/api/loops/status",
-        Auth::Bearer(token),
-        &[],
-        Body::Empty,
-    )
-    .await;
-    assert_eq!(reply.status, 200, "{reply}");
-    reply.body["enabled"].clone()
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@
 
 use crate::auth::support::{Account, Auth, Reply, Target, auth_app, create_api_key, sign_in};
 use crate::clients::support::{Body, call, count_rows, create_ok, new_client};
-use crate::loops::support::{DRAIN_TOKEN, FakeLoops, synced_app};
+use crate::loops::support::{FakeLoops, drain, sync_enabled, synced_app};
 use crm_tests::backends::{BackendSet, backend_sets};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -21,35 +21,6 @@ async fn flags_call(
 ) -> Reply {
     let body = body.map_or(Body::Empty, Body::Json);
     call(app, method, path, auth, &[], body).await
-}
-
-/// `GET /api/loops/status`'s `enabled`, as the drain scheduler sees it.
-async fn sync_enabled(app: &impl Target, token: &str) -> Value {
-    let reply = call(
-        app,
-        Method::GET,
-        "/api/loops/status",
-        Auth::Bearer(token),
-        &[],
-        Body::Empty,
-    )
-    .await;
-    assert_eq!(reply.status, 200, "{reply}");
-    reply.body["enabled"].clone()
-}
-
-async fn drain(app: &impl Target) -> Value {
-    let reply = call(
-        app,
-        Method::POST,
-        "/api/loops/drain",
-        Auth::Bearer(DRAIN_TOKEN),
-        &[],
-        Body::Empty,
-    )
-    .await;
-    assert_eq!(reply.status, 200, "{reply}");
-    reply.body
 }
 
 #[tokio::test]

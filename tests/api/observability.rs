@@ -387,63 +387,82 @@ async fn metrics_need_the_scrape_token_and_count_exactly_what_a_scripted_sequenc
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         };
-        let delta = |value: fn(&prometheus_parse::Scrape) -> f64| value(&after) - value(&before);
-        assert_eq!(
-            delta(|s| requests(s, "health", "/health/...", "2xx")),
-            3.0,
-            "{name}"
-        );
-        assert_eq!(
-            delta(|s| requests(s, "health", "/...", "4xx")),
-            2.0,
-            "{name}"
-        );
-        // 401 ×2 and 429 ×2; 201, the two reads and the free key's one.
-        assert_eq!(
-            delta(|s| requests(s, "clients", "/api/clients/...", "4xx")),
-            4.0,
-            "{name}"
-        );
-        assert_eq!(
-            delta(|s| requests(s, "clients", "/api/clients/...", "2xx")),
-            4.0,
-            "{name}"
-        );
-        assert_eq!(
-            delta(|s| requests(s, "clients", "/api/clients/...", "5xx")),
-            0.0,
-            "{name}"
-        );
-        assert_eq!(
-            delta(|s| counter(
-                s,
+        // (metric, labels, how much it moved): 401 ×2 and 429 ×2 on clients; 201, the two
+        // reads and the free key's one; the client read (miss, hit) and the free key's list
+        // (miss); the one delivery.
+        let expected: [(&str, &[(&str, &str)], f64); 11] = [
+            (
+                "crm_http_requests_total",
+                &[
+                    ("component", "health"),
+                    ("route", "/health/..."),
+                    ("status_class", "2xx"),
+                ],
+                3.0,
+            ),
+            (
+                "crm_http_requests_total",
+                &[
+                    ("component", "health"),
+                    ("route", "/..."),
+                    ("status_class", "4xx"),
+                ],
+                2.0,
+            ),
+            (
+                "crm_http_requests_total",
+                &[
+                    ("component", "clients"),
+                    ("route", "/api/clients/..."),
+                    ("status_class", "4xx"),
+                ],
+                4.0,
+            ),
+            (
+                "crm_http_requests_total",
+                &[
+                    ("component", "clients"),
+                    ("route", "/api/clients/..."),
+                    ("status_class", "2xx"),
+                ],
+                4.0,
+            ),
+            (
+                "crm_http_requests_total",
+                &[
+                    ("component", "clients"),
+                    ("route", "/api/clients/..."),
+                    ("status_class", "5xx"),
+                ],
+                0.0,
+            ),
+            (
+                "crm_http_server_errors_total",
+                &[("component", "clients")],
+                0.0,
+            ),
+            (
                 "crm_rate_limit_rejections_total",
-                &[("component", "clients"), ("limited", "caller")]
-            )),
-            2.0,
-            "{name}"
-        );
-        // The client read (miss, hit) and the free key's list (miss).
-        assert_eq!(
-            delta(|s| counter(s, "crm_response_cache_lookups_total", &[("result", "hit")])),
-            1.0,
-            "{name}"
-        );
-        assert_eq!(
-            delta(|s| counter(s, "crm_response_cache_lookups_total", &[("result", "miss")])),
-            2.0,
-            "{name}"
-        );
-        assert_eq!(
-            delta(|s| counter(s, "crm_loops_deliveries_total", &[("outcome", "sent")])),
-            1.0,
-            "{name}"
-        );
-        assert_eq!(
-            delta(|s| counter(s, "crm_loops_deliveries_total", &[("outcome", "failed")])),
-            0.0,
-            "{name}"
-        );
+                &[("component", "clients"), ("limited", "caller")],
+                2.0,
+            ),
+            (
+                "crm_response_cache_lookups_total",
+                &[("result", "hit")],
+                1.0,
+            ),
+            (
+                "crm_response_cache_lookups_total",
+                &[("result", "miss")],
+                2.0,
+            ),
+            ("crm_loops_deliveries_total", &[("outcome", "sent")], 1.0),
+            ("crm_loops_deliveries_total", &[("outcome", "failed")], 0.0),
+        ];
+        for (metric, labels, moved) in expected {
+            let delta = counter(&after, metric, labels) - counter(&before, metric, labels);
+            assert_eq!(delta, moved, "{name}: {metric} {labels:?}");
+        }
         // The histogram parsed as one, and counts what the counter counts.
         let histogram = after
             .samples

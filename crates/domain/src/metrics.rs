@@ -162,8 +162,8 @@ pub fn render(values: &[u64], loops: &LoopsCounters, loops_buckets_ms: &[u64]) -
         for class in STATUS_CLASSES {
             let labels = format!(
                 "component=\"{}\",route=\"{}\",status_class=\"{class}\"",
-                escape(component),
-                escape(route)
+                escape_label(component),
+                escape_label(route)
             );
             let mut cumulative = 0;
             let mut lines = String::new();
@@ -199,8 +199,8 @@ pub fn render(values: &[u64], loops: &LoopsCounters, loops_buckets_ms: &[u64]) -
         let _ = writeln!(
             errors,
             "crm_http_server_errors_total{{component=\"{}\",route=\"{}\"}} {route_errors}",
-            escape(component),
-            escape(route)
+            escape_label(component),
+            escape_label(route)
         );
     }
     family(
@@ -321,8 +321,8 @@ fn seconds(ms: u64) -> String {
     }
 }
 
-/// A label value escaped as the text format requires (`\`, `"`, newline).
-fn escape(value: &str) -> String {
+/// A label value escaped as the Prometheus text format requires (`\`, `"`, newline).
+pub fn escape_label(value: &str) -> String {
     value
         .replace('\\', "\\\\")
         .replace('"', "\\\"")

@@ -8,7 +8,7 @@ mod brute_force;
 mod forged_tokens;
 mod listing;
 mod on_spin;
-mod requests;
+pub mod requests;
 mod roles;
 mod rotation;
 mod session;

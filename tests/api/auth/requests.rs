@@ -40,6 +40,21 @@ pub enum Auth<'a> {
     ApiKey(&'a str),
 }
 
+/// `request` with `auth`'s credential (remembered as a secret no log may show).
+pub fn authorize(request: reqwest::RequestBuilder, auth: Auth<'_>) -> reqwest::RequestBuilder {
+    match auth {
+        Auth::Anonymous => request,
+        Auth::Bearer(token) => {
+            crm_tests::secrets::remember(token);
+            request.bearer_auth(token)
+        }
+        Auth::ApiKey(key) => {
+            crm_tests::secrets::remember(key);
+            request.header("x-api-key", key)
+        }
+    }
+}
+
 /// An answer, read whole.
 pub struct Reply {
     pub request: String,
@@ -73,18 +88,10 @@ pub async fn send(
     auth: Auth<'_>,
     body: Option<&Value>,
 ) -> Reply {
-    let mut request = target.client().request(method.clone(), target.url(path));
-    request = match auth {
-        Auth::Anonymous => request,
-        Auth::Bearer(token) => {
-            crm_tests::secrets::remember(token);
-            request.bearer_auth(token)
-        }
-        Auth::ApiKey(key) => {
-            crm_tests::secrets::remember(key);
-            request.header("x-api-key", key)
-        }
-    };
+    let mut request = authorize(
+        target.client().request(method.clone(), target.url(path)),
+        auth,
+    );
     if let Some(body) = body {
         request = request.json(body);
     }

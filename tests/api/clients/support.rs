@@ -105,18 +105,10 @@ pub async fn call(
     headers: &[(&str, &str)],
     body: Body<'_>,
 ) -> Reply {
-    let mut request = target.client().request(method.clone(), target.url(path));
-    request = match auth {
-        Auth::Anonymous => request,
-        Auth::Bearer(token) => {
-            crm_tests::secrets::remember(token);
-            request.bearer_auth(token)
-        }
-        Auth::ApiKey(key) => {
-            crm_tests::secrets::remember(key);
-            request.header("x-api-key", key)
-        }
-    };
+    let mut request = crate::auth::requests::authorize(
+        target.client().request(method.clone(), target.url(path)),
+        auth,
+    );
     for (name, value) in headers {
         request = request.header(*name, *value);
     }

@@ -215,6 +215,22 @@ pub async fn sync_status(book: &Book) -> Value {
     reply.body
 }
 
+/// `GET /api/loops/status`'s `enabled` as `token`'s admin sees it (the
+/// `loops_sync_enabled` flag, evaluated as a drain does).
+pub async fn sync_enabled(target: &impl Target, token: &str) -> Value {
+    let reply = call(
+        target,
+        Method::GET,
+        "/api/loops/status",
+        Auth::Bearer(token),
+        &[],
+        Body::Empty,
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{reply}");
+    reply.body["enabled"].clone()
+}
+
 /// Drains until nothing is pending or in flight (or `within` passes); the last status.
 pub async fn drain_until_idle(book: &Book, within: Duration) -> Value {
     let deadline = Instant::now() + within;

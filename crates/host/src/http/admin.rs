@@ -186,19 +186,11 @@ fn write_pool_gauges(out: &mut String, pools: &[PgPoolStats]) {
                 out,
                 "{}{{address=\"{}\"}} {}",
                 gauge.name,
-                escape_label(&pool.address),
+                crm_domain::metrics::escape_label(&pool.address),
                 (gauge.read)(pool)
             );
         }
     }
-}
-
-/// A label value with `\`, `"` and newlines escaped, as the format requires.
-fn escape_label(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
 }
 
 #[cfg(test)]
