@@ -200,7 +200,7 @@ Q_MATCHES=$(jq -r .query_matches <<<"$GEN")
 log "generated: $GEN"
 
 declare -A RPS P50 P99 NON2XX ERRS NOTE SEED_RATE SEED_NOTE LOADS BUSIES OTHERS ROUND_RATIOS
-declare -A SEARCH_RATIOS LIMITER_COSTS SEARCH_RATIO LIMITER_COST
+declare -A SEARCH_RATIOS LIMITER_COSTS SEARCH_RATIO LIMITER_COST METRICS_COSTS METRICS_COST
 BUSY=
 SETS=()
 FAILED=0
@@ -423,7 +423,8 @@ hello_and_get() {
 }
 
 # app_restart SET MODE: the app again on SET's data (same state dir or database) with the
-# response cache off, on, or on with the rate limiter off (MODE off | on | nolimit).
+# response cache off, on, on with the rate limiter off, or on with the /metrics counters off
+# (MODE off | on | nolimit | nometrics).
 app_restart() {
     local set=$1 mode=$2
     if [[ -n $APP_PID ]]; then
@@ -435,6 +436,7 @@ app_restart() {
         off) APP_MODE_ENV=("SPIN_VARIABLE_RESPONSE_CACHE_ENABLED=false") ;;
         on) APP_MODE_ENV=("SPIN_VARIABLE_RESPONSE_CACHE_ENABLED=true") ;;
         nolimit) APP_MODE_ENV=("SPIN_VARIABLE_RESPONSE_CACHE_ENABLED=true" "SPIN_VARIABLE_RATE_LIMIT_ENABLED=false") ;;
+        nometrics) APP_MODE_ENV=("SPIN_VARIABLE_RESPONSE_CACHE_ENABLED=true" "SPIN_VARIABLE_METRICS_NAMESPACE=") ;;
     esac
     app_start "$set" >/dev/null
 }
@@ -464,9 +466,9 @@ cache_rows() {
     local set=$1 key=$2 r mode
     head -n "$HOT" "$WORK/$set.ids" >"$WORK/$set.hot"
     local search_url="$BASE/api/clients?q=$SEARCH_Q&limit=25"
-    local search_ratios=() limiter_costs=()
+    local search_ratios=() limiter_costs=() metrics_costs=()
     for ((r = 1; r <= ROUNDS; r++)); do
-        for mode in off on nolimit; do
+        for mode in off on nolimit nometrics; do
             app_restart "$set" "$mode" || {
                 NOTE[$set/cache]="the app failed to restart ($mode)"
                 return 0
@@ -474,7 +476,7 @@ cache_rows() {
             search_url="$BASE/api/clients?q=$SEARCH_Q&limit=25"
             CRM_BENCH_IDS=$WORK/$set.hot CRM_BENCH_HEADER="X-API-Key: $key" \
                 measure "$set/hot-$mode#$r" "$WORK/$set.log" "$APP_PID" "$BASE" -s "$ROOT/bench/clients-get.lua"
-            [[ $mode == nolimit ]] ||
+            [[ $mode == nolimit || $mode == nometrics ]] ||
                 measure "$set/search-$mode#$r" "$WORK/$set.log" "$APP_PID" "$search_url" -H "X-API-Key: $key"
         done
         search_ratios+=("$(ratio "${RPS[$set/search-on#$r]:-}" "${RPS[$set/search-off#$r]:-}")")
@@ -482,14 +484,19 @@ cache_rows() {
         # per request with it (1/on - 1/nolimit) / (1/on) = 1 - on/nolimit.
         limiter_costs+=("$(awk -v on="${RPS[$set/hot-on#$r]:-0}" -v off="${RPS[$set/hot-nolimit#$r]:-0}" \
             'BEGIN { if (off > 0 && on > 0) printf "%.1f", 100 * (1 - on / off) }')")
+        # The same for the request counters of /metrics (two KV increments per request).
+        metrics_costs+=("$(awk -v on="${RPS[$set/hot-on#$r]:-0}" -v off="${RPS[$set/hot-nometrics#$r]:-0}" \
+            'BEGIN { if (off > 0 && on > 0) printf "%.1f", 100 * (1 - on / off) }')")
     done
-    for row in hot-off hot-on hot-nolimit search-off search-on; do
+    for row in hot-off hot-on hot-nolimit hot-nometrics search-off search-on; do
         median_round "$set" "$row"
     done
     SEARCH_RATIOS[$set]="${search_ratios[*]}"
     LIMITER_COSTS[$set]="${limiter_costs[*]}"
     SEARCH_RATIO[$set]=$(median_of "${search_ratios[@]}")
     LIMITER_COST[$set]=$(median_of "${limiter_costs[@]}")
+    METRICS_COSTS[$set]="${metrics_costs[*]}"
+    METRICS_COST[$set]=$(median_of "${metrics_costs[@]}")
 }
 
 # run_set SET: start, seed, measure, and always stop the app (also when a step failed).
@@ -619,6 +626,7 @@ declare -A LABEL=(
     [hot-off]="GET /api/clients/{id}, $HOT hot ids, cache off"
     [hot-on]="  the same, cache on"
     [hot-nolimit]="  the same, cache on, limiter off"
+    [hot-nometrics]="  the same, cache on, /metrics counters off"
     [search-off]="GET ?q=$SEARCH_Q&limit=25, cache off"
     [search-on]="  the same, cache on"
 )
@@ -637,7 +645,7 @@ for set in "${SETS[@]}"; do
     printf '  during the run by anything but crm-host, wrk, postgres and redis-server\n'
     printf '  %-40s %10s %9s %9s %8s %6s %7s  %s\n' endpoint 'req/s' 'p50 ms' 'p99 ms' 'non-2xx' \
         'busy%' 'others%' notes
-    for row in hello get get-bearer list search search-nostats hot-off hot-on hot-nolimit search-off search-on; do
+    for row in hello get get-bearer list search search-nostats hot-off hot-on hot-nolimit hot-nometrics search-off search-on; do
         k=$set/$row
         [[ ($row != search-nostats && $row != hot-* && $row != search-*) || -n ${RPS[$k]:-} ]] || continue
         note=${NOTE[$k]:-}
@@ -673,6 +681,11 @@ for set in "${SETS[@]}"; do
         verdict=$(awk -v c="$c" 'BEGIN { print (c <= 10) ? "met" : "missed" }')
         printf '  target limiter <= 10%% of a cached GET: %s (%s%%, median of rounds: %s)\n' \
             "$verdict" "$c" "${LIMITER_COSTS[$set]}"
+    fi
+    c=${METRICS_COST[$set]:-}
+    if [[ -n $c ]]; then
+        printf '  /metrics request counters: %s%% of a cached GET (median of rounds: %s)\n' \
+            "$c" "${METRICS_COSTS[$set]}"
     fi
 done
 
