@@ -213,6 +213,9 @@ async fn no_password_token_api_key_or_full_email_reaches_the_logs() {
     }
 }
 
+/// A counter's name, its labels and how much it is expected to have moved.
+type Moved = (&'static str, &'static [(&'static str, &'static str)], f64);
+
 /// `GET /metrics` with `token`.
 async fn scrape(app: &impl Target, token: Option<&str>) -> Reply {
     let auth = token.map_or(Auth::Anonymous, Auth::Bearer);
@@ -390,7 +393,7 @@ async fn metrics_need_the_scrape_token_and_count_exactly_what_a_scripted_sequenc
         // (metric, labels, how much it moved): 401 ×2 and 429 ×2 on clients; 201, the two
         // reads and the free key's one; the client read (miss, hit) and the free key's list
         // (miss); the one delivery.
-        let expected: [(&str, &[(&str, &str)], f64); 11] = [
+        let expected: [Moved; 11] = [
             (
                 "crm_http_requests_total",
                 &[

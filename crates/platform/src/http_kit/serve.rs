@@ -276,6 +276,41 @@ mod tests {
         );
     }
 
+    #[test]
+    fn every_line_of_a_request_carries_its_correlation_id_and_the_answer_echoes_it() {
+        captured::take();
+        let mut traced = request(Some("req-7"));
+        traced.set_header(
+            "traceparent",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        );
+
+        let response = serve(COMPONENT, traced, |_, _| {
+            crate::log::emit(crm_domain::LogLine::new(
+                crm_domain::Level::Warn,
+                COMPONENT,
+                "inside",
+            ));
+            Ok(Response::new(204, ()))
+        });
+
+        assert_eq!(
+            header(&response, "x-correlation-id"),
+            Some("4bf92f3577b34da6a3ce929d0e0e4736")
+        );
+        let lines = captured::take();
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        for line in &lines {
+            assert_eq!(line["request_id"], "req-7", "{line}");
+            assert_eq!(
+                line["correlation_id"], "4bf92f3577b34da6a3ce929d0e0e4736",
+                "{line}"
+            );
+        }
+        let untraced = serve(COMPONENT, request(Some("req-8")), ok_route);
+        assert_eq!(header(&untraced, "x-correlation-id"), Some("req-8"));
+    }
+
     async fn async_route(request: &Request, _: &RequestId) -> Result<Response, ApiError> {
         match request.path() {
             "/things/7" => Err(ApiError::Conflict("Thing 7 exists.".into())),
