@@ -38,13 +38,17 @@ async fn audit_rows(set: &BackendSet, app_dir: &Path) -> Vec<AuditRow> {
     match set {
         BackendSet::Sqlite => {
             let file = app_dir.join(".spin").join("sqlite_db.db");
-            let connection = rusqlite::Connection::open(&file).expect("the app's SQLite database");
-            let mut statement = connection.prepare(AUDIT_QUERY).expect("audit query");
-            let rows = statement
-                .query_map([], |row| (0..7).map(|i| row.get::<_, String>(i)).collect())
-                .expect("audit rows");
-            rows.map(|row| audit_row(row.expect("an audit row")))
-                .collect()
+            crate::clients::support::off_the_runtime(move || {
+                let connection =
+                    rusqlite::Connection::open(&file).expect("the app's SQLite database");
+                let mut statement = connection.prepare(AUDIT_QUERY).expect("audit query");
+                let rows = statement
+                    .query_map([], |row| (0..7).map(|i| row.get::<_, String>(i)).collect())
+                    .expect("audit rows");
+                rows.map(|row| audit_row(row.expect("an audit row")))
+                    .collect()
+            })
+            .await
         }
         BackendSet::PostgresRedis { db, .. } => {
             let rows = db

@@ -717,23 +717,28 @@ pub async fn db_rows(set: &BackendSet, app: &TestApp, sql: &str) -> Vec<Vec<Opti
     match set {
         BackendSet::Sqlite => {
             let file = app.dir.path().join(".spin").join("sqlite_db.db");
-            let connection = rusqlite::Connection::open(&file).expect("the app's SQLite database");
-            connection
-                .busy_timeout(std::time::Duration::from_secs(10))
-                .expect("busy timeout");
-            let mut statement = connection
-                .prepare(sql)
-                .unwrap_or_else(|e| panic!("{sql}: {e}"));
-            let columns = statement.column_count();
-            let rows = statement
-                .query_map([], |row| {
-                    (0..columns)
-                        .map(|i| row.get::<_, Option<String>>(i))
-                        .collect::<Result<Vec<_>, _>>()
-                })
-                .unwrap_or_else(|e| panic!("{sql}: {e}"));
-            rows.map(|row| row.unwrap_or_else(|e| panic!("{sql}: {e}")))
-                .collect()
+            let sql = sql.to_owned();
+            off_the_runtime(move || {
+                let connection =
+                    rusqlite::Connection::open(&file).expect("the app's SQLite database");
+                connection
+                    .busy_timeout(std::time::Duration::from_secs(10))
+                    .expect("busy timeout");
+                let mut statement = connection
+                    .prepare(&sql)
+                    .unwrap_or_else(|e| panic!("{sql}: {e}"));
+                let columns = statement.column_count();
+                let rows = statement
+                    .query_map([], |row| {
+                        (0..columns)
+                            .map(|i| row.get::<_, Option<String>>(i))
+                            .collect::<Result<Vec<_>, _>>()
+                    })
+                    .unwrap_or_else(|e| panic!("{sql}: {e}"));
+                rows.map(|row| row.unwrap_or_else(|e| panic!("{sql}: {e}")))
+                    .collect()
+            })
+            .await
         }
         BackendSet::PostgresRedis { db, .. } => {
             let rows = db
@@ -750,6 +755,18 @@ pub async fn db_rows(set: &BackendSet, app: &TestApp, sql: &str) -> Vec<Vec<Opti
                 })
                 .collect()
         }
+    }
+}
+
+/// Runs `work` (a direct SQLite access to an app's file) on the blocking pool. On the test's
+/// runtime thread it would block the in-process app too (a `#[tokio::test]` runtime has one
+/// thread): a guest holding the write lock between two statements of its transaction could
+/// not reach its `COMMIT`, and a write here would wait out its busy timeout ("database is
+/// locked").
+pub async fn off_the_runtime<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(value) => value,
+        Err(error) => std::panic::resume_unwind(error.into_panic()),
     }
 }
 

@@ -274,13 +274,18 @@ pub async fn db_execute(set: &BackendSet, book: &Book, sql: &str) {
     match set {
         BackendSet::Sqlite => {
             let file = book.app.dir.path().join(".spin").join("sqlite_db.db");
-            let connection = rusqlite::Connection::open(&file).expect("the app's SQLite database");
-            connection
-                .busy_timeout(Duration::from_secs(10))
-                .expect("busy timeout");
-            connection
-                .execute_batch(sql)
-                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+            let sql = sql.to_owned();
+            crate::clients::support::off_the_runtime(move || {
+                let connection =
+                    rusqlite::Connection::open(&file).expect("the app's SQLite database");
+                connection
+                    .busy_timeout(Duration::from_secs(10))
+                    .expect("busy timeout");
+                connection
+                    .execute_batch(&sql)
+                    .unwrap_or_else(|e| panic!("{sql}: {e}"));
+            })
+            .await;
         }
         BackendSet::PostgresRedis { db, .. } => {
             db.client()
